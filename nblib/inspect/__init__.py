@@ -1,0 +1,57 @@
+"""Feature-map inspection: hooks, activation statistics, plots, storage.
+
+The command line lives in ``python -m nblib.inspect`` (extraction) and
+``python -m nblib.analyze`` (analysis of a saved file).
+"""
+from .hooks import ActivationCache, Inspector, count_hooks, leaf_names, resolve_names, run_with_cache
+from .plots import (
+    plot_channel_stats,
+    plot_distribution,
+    plot_feature_maps,
+    plot_layer_comparison,
+    plot_model_comparison,
+    plot_spatial_patterns,
+    plot_spatial_similarity,
+)
+from .stats import (
+    ChannelAccumulator,
+    channel_entropy,
+    channel_stats,
+    dead_channels,
+    layer_summary,
+    sparsity,
+    spatial_diversity,
+    spatial_similarity,
+    summarize,
+    value_histogram,
+)
+from .storage import FeatureFile, load_features, save_features
+
+__all__ = [
+    "ActivationCache",
+    "ChannelAccumulator",
+    "FeatureFile",
+    "Inspector",
+    "channel_entropy",
+    "channel_stats",
+    "count_hooks",
+    "dead_channels",
+    "layer_summary",
+    "leaf_names",
+    "load_features",
+    "plot_channel_stats",
+    "plot_distribution",
+    "plot_feature_maps",
+    "plot_layer_comparison",
+    "plot_model_comparison",
+    "plot_spatial_patterns",
+    "plot_spatial_similarity",
+    "resolve_names",
+    "run_with_cache",
+    "save_features",
+    "sparsity",
+    "spatial_diversity",
+    "spatial_similarity",
+    "summarize",
+    "value_histogram",
+]

@@ -1,0 +1,77 @@
+"""Save and load captured features without pickle.
+
+``.pt`` files hold ``{"format", "activations": {name: tensor}, "metadata": {...}}`` and are
+read back with ``torch.load(weights_only=True)``; ``.npz`` files hold one array per layer
+plus the metadata as a JSON string (``allow_pickle=False``). Metadata must be
+JSON-serialisable (checkpoint path, layer names, batch info, ...).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+FORMAT = "nblib.features/1"
+
+
+@dataclass
+class FeatureFile:
+    activations: dict[str, torch.Tensor]
+    metadata: dict = field(default_factory=dict)
+
+
+def save_features(path: str | Path, activations: Mapping[str, torch.Tensor], metadata: dict | None = None) -> Path:
+    """Write activations and metadata to ``path`` (``.pt`` or ``.npz``), atomically."""
+    path = Path(path)
+    metadata = dict(metadata or {})
+    try:
+        meta_json = json.dumps(metadata)
+    except TypeError as exc:
+        raise TypeError(f"metadata must be JSON-serialisable: {exc}") from None
+    acts = {name: t.detach().cpu().contiguous() for name, t in activations.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    if path.suffix == ".pt":
+        torch.save({"format": FORMAT, "activations": acts, "metadata": json.loads(meta_json)}, tmp)
+    elif path.suffix == ".npz":
+        arrays = {f"act/{name}": t.numpy() for name, t in acts.items()}
+        with open(tmp, "wb") as f:
+            np.savez(f, __format__=np.array(FORMAT), __metadata__=np.array(meta_json), **arrays)
+    else:
+        raise ValueError(f"unsupported feature file extension {path.suffix!r}: use .pt or .npz")
+    tmp.replace(path)
+    return path
+
+
+def load_features(path: str | Path) -> FeatureFile:
+    """Read a file written by :func:`save_features`.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: unreadable, corrupt, or not an nblib feature file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"feature file not found: {path}")
+    try:
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as z:
+                fmt = str(z["__format__"])
+                meta = json.loads(str(z["__metadata__"]))
+                acts = {k[4:]: torch.from_numpy(z[k].copy()) for k in z.files if k.startswith("act/")}
+        else:
+            raw = torch.load(path, map_location="cpu", weights_only=True)
+            if not isinstance(raw, dict):
+                raise ValueError("top level is not a dict")
+            fmt, meta, acts = raw.get("format"), raw.get("metadata", {}), raw.get("activations")
+    except (ValueError, KeyError, OSError, RuntimeError, EOFError) as exc:
+        raise ValueError(f"cannot read feature file {path}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from None
+    except Exception as exc:  # torch/pickle raise assorted types on corrupt input
+        raise ValueError(f"cannot read feature file {path}: {exc.__class__.__name__}") from None
+    if fmt != FORMAT or not isinstance(acts, dict):
+        raise ValueError(f"{path} is not an nblib feature file (format {fmt!r}, expected {FORMAT!r})")
+    return FeatureFile(acts, meta)

@@ -1,0 +1,39 @@
+"""Models by name, for the command-line tools (``--model NAME``) and the notebooks."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from torch import nn
+
+from .frames import FrameResNet18
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    build: Callable[[], nn.Module]
+    description: str
+    default_layers: tuple[str, ...]
+    sequence_input: bool  # takes (B, T, C, H, W) videos
+
+
+RESNET_LAYERS = ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4")
+
+#: name -> spec. Notebooks register their own models here.
+MODELS: dict[str, ModelSpec] = {
+    "resnet18": ModelSpec(
+        lambda: FrameResNet18(num_classes=3),
+        "torchvision ResNet-18 applied per frame, 3 outputs (dSprites shape)",
+        RESNET_LAYERS,
+        sequence_input=True,
+    ),
+}
+
+
+def build_model(name: str) -> nn.Module:
+    if name not in MODELS:
+        raise KeyError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
+    return MODELS[name].build()
+
+
+__all__ = ["MODELS", "RESNET_LAYERS", "FrameResNet18", "ModelSpec", "build_model"]
