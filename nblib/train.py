@@ -1,0 +1,256 @@
+"""A small training harness: train/validation loops, device handling, progress bars, callbacks.
+
+    trainer = Trainer(model, opt, F.cross_entropy, train_loader, valid_loader,
+                      callbacks=[MetricsLogger(log_dir="runs/mlp"), CheckpointCallback("ckpt", every=2),
+                                 EpochStartAnalysis(lambda tr: analyse(tr.model))])
+    history = trainer.fit(epochs=5)
+
+Metrics (loss, accuracy, macro F1) are accumulated on the device as a running loss sum and
+a confusion matrix, and read to the host once per epoch: no per-step synchronisation
+(the progress bar's loss is refreshed every ``progress_every`` steps only).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .checkpoints import save_checkpoint
+
+
+def macro_f1(confusion: torch.Tensor) -> float:
+    """Unweighted mean of per-class F1 from a confusion matrix (rows: true, columns: predicted).
+
+    Classes that never occur and are never predicted are left out of the mean (sklearn's
+    behaviour for labels absent from both y_true and y_pred).
+    """
+    c = confusion.double()
+    tp = c.diagonal()
+    support, predicted = c.sum(1), c.sum(0)
+    present = (support + predicted) > 0
+    f1 = torch.where(present, 2 * tp / (support + predicted).clamp_min(1), torch.zeros_like(tp))
+    return (f1[present].mean().item()) if present.any() else float("nan")
+
+
+class Callback:
+    """Hooks into :class:`Trainer`. Override what you need; ``trainer`` exposes its state."""
+
+    def on_fit_start(self, trainer: "Trainer") -> None: ...
+    def on_epoch_start(self, trainer: "Trainer") -> None: ...
+    def on_batch_end(self, trainer: "Trainer") -> None: ...
+    def on_epoch_end(self, trainer: "Trainer") -> None: ...
+    def on_fit_end(self, trainer: "Trainer") -> None: ...
+
+
+class _EpochMeter:
+    """Device-side sums for one pass: loss, sample count, confusion matrix."""
+
+    def __init__(self, device):
+        self.device, self.loss, self.n, self.confusion = device, torch.zeros((), device=device), 0, None
+
+    def update(self, loss: torch.Tensor, out: torch.Tensor, y: torch.Tensor) -> None:
+        self.loss += loss.detach() * y.shape[0]
+        self.n += y.shape[0]
+        if out.dim() == 2 and y.dim() == 1 and not y.is_floating_point():  # classification
+            k = out.shape[1]
+            if self.confusion is None:
+                self.confusion = torch.zeros(k * k, dtype=torch.long, device=self.device)
+            self.confusion += torch.bincount(y * k + out.detach().argmax(1), minlength=k * k)
+
+    def result(self, prefix: str) -> dict[str, float]:
+        res = {f"{prefix}loss": (self.loss / max(self.n, 1)).item()}
+        if self.confusion is not None:
+            k = math.isqrt(self.confusion.numel())
+            cm = self.confusion.view(k, k).cpu()
+            res[f"{prefix}accuracy"] = (cm.diagonal().sum() / cm.sum().clamp_min(1)).item()
+            res[f"{prefix}macro_f1"] = macro_f1(cm)
+        return res
+
+
+class Trainer:
+    """Train ``model`` with ``opt`` on batches ``(x, y)`` from ``train_loader``.
+
+    Args:
+        loss_fn: ``loss_fn(model(x), y) -> scalar``.
+        train_loader, valid_loader: any iterables of (x, y) batches (a DataLoader, a
+            ``GpuBatchLoader``); batches are moved to ``device`` if they are not there.
+        device: defaults to the model's device.
+        scheduler: stepped after every optimizer step.
+        callbacks: :class:`Callback` instances, called in order.
+        progress: show tqdm bars.
+        progress_every: steps between progress-bar loss refreshes (each one syncs the host).
+
+    State seen by callbacks: ``epoch`` (0-based, the one running), ``step`` (optimizer steps
+    so far), ``loss`` (last batch loss, a device tensor), ``metrics`` (last finished epoch),
+    ``history`` (one dict per finished epoch), ``stop`` (set True to end training).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        opt: torch.optim.Optimizer,
+        loss_fn: Callable,
+        train_loader: Iterable,
+        valid_loader: Iterable | None = None,
+        device=None,
+        scheduler=None,
+        callbacks: Iterable[Callback] = (),
+        progress: bool = True,
+        progress_every: int = 50,
+    ):
+        self.model, self.opt, self.loss_fn = model, opt, loss_fn
+        self.train_loader, self.valid_loader = train_loader, valid_loader
+        self.device = torch.device(device) if device is not None else next(model.parameters()).device
+        self.scheduler, self.callbacks = scheduler, list(callbacks)
+        self.progress, self.progress_every = progress, progress_every
+        self.epoch, self.step, self.loss = 0, 0, None
+        self.metrics: dict[str, float] = {}
+        self.history: list[dict[str, float]] = []
+        self.stop = False
+
+    def _emit(self, event: str) -> None:
+        for cb in self.callbacks:
+            getattr(cb, event)(self)
+
+    def _to_device(self, batch):
+        x, y = batch
+        return x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+
+    def evaluate(self, loader: Iterable, prefix: str = "valid_") -> dict[str, float]:
+        """Loss (and accuracy, macro F1 for classification) over ``loader``, in eval mode."""
+        was_training = self.model.training
+        self.model.eval()
+        meter = _EpochMeter(self.device)
+        with torch.no_grad():
+            for batch in loader:
+                x, y = self._to_device(batch)
+                out = self.model(x)
+                meter.update(self.loss_fn(out, y), out, y)
+        self.model.train(was_training)
+        return meter.result(prefix)
+
+    def train_epoch(self) -> dict[str, float]:
+        self.model.train()
+        meter = _EpochMeter(self.device)
+        total = len(self.train_loader) if hasattr(self.train_loader, "__len__") else None
+        bar = tqdm(self.train_loader, total=total, desc=f"epoch {self.epoch}", leave=False, disable=not self.progress)
+        for i, batch in enumerate(bar):
+            x, y = self._to_device(batch)
+            out = self.model(x)
+            loss = self.loss_fn(out, y)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            if self.scheduler is not None:
+                self.scheduler.step()
+            self.step += 1
+            self.loss = loss.detach()
+            meter.update(self.loss, out, y)
+            self._emit("on_batch_end")
+            if self.progress and i % self.progress_every == 0:
+                bar.set_postfix(loss=f"{self.loss.item():.4f}")
+            if self.stop:
+                break
+        return meter.result("train_")
+
+    def fit(self, epochs: int) -> list[dict[str, float]]:
+        """Run ``epochs`` epochs (train, then validate); returns the per-epoch history."""
+        self.stop = False
+        self._emit("on_fit_start")
+        for _ in tqdm(range(epochs), desc="epochs", disable=not self.progress):
+            self._emit("on_epoch_start")
+            metrics = {"epoch": self.epoch, **self.train_epoch()}
+            if self.valid_loader is not None:
+                metrics.update(self.evaluate(self.valid_loader))
+            self.metrics = metrics
+            self.history.append(metrics)
+            self._emit("on_epoch_end")
+            self.epoch += 1
+            if self.stop:
+                break
+        self._emit("on_fit_end")
+        return self.history
+
+
+class MetricsLogger(Callback):
+    """Per-epoch metrics to the console (one line) and to TensorBoard (``log_dir``)."""
+
+    def __init__(self, log_dir: str | Path | None = None, console: bool = True):
+        self.log_dir, self.console, self.writer = log_dir, console, None
+
+    def on_fit_start(self, trainer):
+        if self.log_dir is not None and self.writer is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(self.log_dir))
+
+    def on_epoch_end(self, trainer):
+        m = trainer.metrics
+        if self.console:
+            print(" | ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items()))
+        if self.writer is not None:
+            for k, v in m.items():
+                if k != "epoch":
+                    split, _, name = k.partition("_")
+                    self.writer.add_scalar(f"{name}/{split}", v, m["epoch"])
+            self.writer.flush()
+
+    def on_fit_end(self, trainer):
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+class CheckpointCallback(Callback):
+    """Save the model every ``every`` epochs (and at the end) as ``{folder}/epoch{E:03d}.pt``."""
+
+    def __init__(self, folder: str | Path, every: int = 1):
+        if every < 1:
+            raise ValueError(f"every must be >= 1, got {every}")
+        self.folder, self.every = Path(folder), every
+        self.saved: list[Path] = []
+
+    def _save(self, trainer):
+        path = self.folder / f"epoch{trainer.epoch:03d}.pt"
+        if path not in self.saved:
+            save_checkpoint(path, trainer.model, epoch=trainer.epoch, step=trainer.step, metrics=trainer.metrics)
+            self.saved.append(path)
+
+    def on_epoch_end(self, trainer):
+        if (trainer.epoch + 1) % self.every == 0:
+            self._save(trainer)
+
+    def on_fit_end(self, trainer):
+        if trainer.history:
+            trainer.epoch -= 1  # the last finished epoch
+            self._save(trainer)
+            trainer.epoch += 1
+
+
+class EpochStartAnalysis(Callback):
+    """Run ``fn(trainer)`` at the start of every epoch (and once after the last, if ``at_end``).
+
+    Results are kept in ``results`` as ``(epoch, value)``; the model is put in eval mode
+    under ``torch.no_grad()`` for the call and restored afterwards.
+    """
+
+    def __init__(self, fn: Callable[["Trainer"], object], at_end: bool = True):
+        self.fn, self.at_end, self.results = fn, at_end, []
+
+    def _run(self, trainer, epoch):
+        was_training = trainer.model.training
+        trainer.model.eval()
+        with torch.no_grad():
+            self.results.append((epoch, self.fn(trainer)))
+        trainer.model.train(was_training)
+
+    def on_epoch_start(self, trainer):
+        self._run(trainer, trainer.epoch)
+
+    def on_fit_end(self, trainer):
+        if self.at_end:
+            self._run(trainer, trainer.epoch)
