@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from .frames import FrameResNet18
+from .mlp import MLP
 
 
 @dataclass(frozen=True)
@@ -36,4 +37,4 @@ def build_model(name: str) -> nn.Module:
     return MODELS[name].build()
 
 
-__all__ = ["MODELS", "RESNET_LAYERS", "FrameResNet18", "ModelSpec", "build_model"]
+__all__ = ["MLP", "MODELS", "RESNET_LAYERS", "FrameResNet18", "ModelSpec", "build_model"]

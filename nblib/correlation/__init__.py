@@ -1,0 +1,47 @@
+"""Layer-wise correlation analysis: cross-correlation between and within layers, linear CKA,
+per-epoch history in JSON, augmentation-driven feature variance, and their plots."""
+from .augment import augment_views, augmentation_spread
+from .core import (
+    cka_matrix,
+    correlation_summary,
+    cross_correlation,
+    feature_order,
+    get_intermediate_outputs,
+    layerwise_cross_correlation,
+    linear_cka,
+    mean_abs_correlation,
+    sample_correlation,
+    standardize,
+)
+from .history import JsonHistory, write_json_atomic
+from .plots import (
+    plot_augmentation_spread,
+    plot_cka,
+    plot_correlation_evolution,
+    plot_correlation_heatmap,
+    plot_layer_correlations,
+    plot_views,
+)
+
+__all__ = [
+    "JsonHistory",
+    "augment_views",
+    "augmentation_spread",
+    "cka_matrix",
+    "correlation_summary",
+    "cross_correlation",
+    "feature_order",
+    "get_intermediate_outputs",
+    "layerwise_cross_correlation",
+    "linear_cka",
+    "mean_abs_correlation",
+    "plot_augmentation_spread",
+    "plot_cka",
+    "plot_correlation_evolution",
+    "plot_correlation_heatmap",
+    "plot_layer_correlations",
+    "plot_views",
+    "sample_correlation",
+    "standardize",
+    "write_json_atomic",
+]
