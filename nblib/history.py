@@ -1,4 +1,4 @@
-"""Per-epoch summaries in a JSON file that survives interruption.
+"""Per-epoch (or per-step) records in a JSON file that survives interruption.
 
 Every ``append`` rewrites the whole file to a temporary sibling and renames it over the old
 one (``os.replace`` is atomic on POSIX and Windows), so a run killed at any moment leaves

@@ -13,7 +13,7 @@ from .core import (
     sample_correlation,
     standardize,
 )
-from .history import JsonHistory, write_json_atomic
+from ..history import JsonHistory, write_json_atomic
 from .plots import (
     plot_augmentation_spread,
     plot_cka,
