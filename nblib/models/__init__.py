@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from .cnn import SimpleCNN
 from .frames import FrameResNet18
 from .mlp import MLP
 
@@ -37,4 +38,4 @@ def build_model(name: str) -> nn.Module:
     return MODELS[name].build()
 
 
-__all__ = ["MLP", "MODELS", "RESNET_LAYERS", "FrameResNet18", "ModelSpec", "build_model"]
+__all__ = ["MLP", "MODELS", "RESNET_LAYERS", "FrameResNet18", "ModelSpec", "SimpleCNN", "build_model"]
