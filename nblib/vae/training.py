@@ -1,0 +1,157 @@
+"""Train a CSVAE on device-resident images and record the latent diagnostics every epoch.
+
+Per step (kept in device tensors, read once at the end): total loss, reconstruction, KL per layer,
+gradient norm, the batch mean of every unit's mu (what the research notes plotted), and the
+batch's mean sprite area (how much of a loss wiggle is just the batch's content).
+Per epoch, on a fixed evaluation set: loss terms, KL per unit, active units, mu histograms;
+optionally logged to TensorBoard for every latent layer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+from .csvae import CSVAE, KLSchedule, csvae_loss
+from .diagnostics import LayerCodes, active_units, histogram_edges, mu_histograms
+from .tblog import LatentTensorBoardLogger
+
+
+@torch.no_grad()
+def encode_dataset(model: CSVAE, x: torch.Tensor, batch_size: int = 1024) -> list[LayerCodes]:
+    """Posterior means, log-variances and KL per unit of every layer (top first) over ``x`` (N, input_dim)."""
+    was_training = model.training
+    model.eval()
+    outs = [model(chunk, sample=False) for chunk in x.split(batch_size)]
+    model.train(was_training)
+    codes = []
+    for l in range(len(model.latent_dims)):
+        mu = torch.cat([o.layers[l].mu for o in outs])  # (N, D)
+        logvar = torch.cat([o.layers[l].logvar for o in outs])
+        kl = torch.cat([o.layers[l].kl() for o in outs]).mean(0)  # (D,)
+        codes.append(LayerCodes(mu, logvar, kl))
+    return codes
+
+
+@torch.no_grad()
+def reconstruct(model: CSVAE, x: torch.Tensor) -> torch.Tensor:
+    """Pixel probabilities of the reconstruction from posterior means: (N, input_dim)."""
+    was_training = model.training
+    model.eval()
+    probs = torch.sigmoid(model(x, sample=False).logits)
+    model.train(was_training)
+    return probs
+
+
+@dataclass
+class VAEHistory:
+    """What :func:`train_csvae` recorded; per-step tensors are on the CPU, (T,) or (T, ...)."""
+
+    steps_per_epoch: int
+    step_loss: torch.Tensor
+    step_recon: torch.Tensor
+    step_kl: torch.Tensor  # (T, L)
+    step_grad_norm: torch.Tensor
+    step_batch_mean_mu: list[torch.Tensor]  # per layer (T, D_l): mean of mu over the batch
+    step_batch_mass: torch.Tensor  # (T,) mean pixel sum of the batch's images (sprite area)
+    epochs: list[dict] = field(default_factory=list)  # evaluation after each epoch
+    kl_per_unit: list[list[torch.Tensor]] = field(default_factory=list)  # [epoch][layer] (D_l,)
+    mu_hist: list[list[torch.Tensor]] = field(default_factory=list)  # [epoch][layer] (D_l, bins)
+    hist_edges: torch.Tensor | None = None
+
+    def mu_hist_layer(self, layer: int) -> torch.Tensor:
+        """(E, D_l, bins) histograms of one layer's posterior means, epoch by epoch."""
+        return torch.stack([h[layer] for h in self.mu_hist])
+
+    def kl_per_unit_layer(self, layer: int) -> torch.Tensor:
+        """(E, D_l) KL per unit of one layer, epoch by epoch."""
+        return torch.stack([k[layer] for k in self.kl_per_unit])
+
+
+def evaluate(model: CSVAE, x: torch.Tensor, batch_size: int = 1024,
+             threshold: float = 0.01) -> tuple[dict, list[LayerCodes]]:
+    """Over ``x`` (N, input_dim): the ELBO terms with sampling, as in training (``recon``, ``kl_total``,
+    ``elbo_loss`` at beta = 1, ``kl_{l}`` and ``active_{l}`` per layer), and the deterministic codes."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        parts = [csvae_loss(model(chunk), chunk) for chunk in x.split(batch_size)]
+    model.train(was_training)
+    w = torch.tensor([chunk.shape[0] for chunk in x.split(batch_size)], dtype=torch.float32) / x.shape[0]
+    recon = sum(wi * p["recon"].item() for wi, p in zip(w, parts))
+    kl = sum(wi * p["kl"].cpu() for wi, p in zip(w, parts))
+    codes = encode_dataset(model, x, batch_size)
+    metrics = {"recon": float(recon), "kl_total": float(kl.sum()), "elbo_loss": float(recon + kl.sum())}
+    for l, c in enumerate(codes):
+        metrics[f"kl_{l}"] = float(kl[l])
+        metrics[f"active_{l}"] = int(active_units(c.mu, threshold)[0].sum())
+    return metrics, codes
+
+
+def train_csvae(model: CSVAE, images: torch.Tensor, eval_images: torch.Tensor, epochs: int, batch_size: int = 128,
+                lr: float = 1e-3, kl_schedule: KLSchedule = KLSchedule(), cosine_lr: bool = False, seed: int = 0, log_dir=None,
+                recon_reduction: str = "sum", hist_bins: int = 41, hist_range: tuple[float, float] = (-4.0, 4.0),
+                progress: bool = True, desc: str = "train") -> VAEHistory:
+    """Adam on the negative ELBO with a KL schedule; diagnostics after every epoch.
+
+    Args:
+        model: a :class:`CSVAE` already on the images' device.
+        images, eval_images: (N, input_dim) and (M, input_dim) floats in [0, 1], on the device.
+        epochs, batch_size, lr: the budget (the last partial batch of an epoch is dropped).
+        kl_schedule: the KL weight per fractional epoch.
+        cosine_lr: decay the learning rate from ``lr`` to 0 along a cosine over the run.
+        recon_reduction: ``"sum"`` (the ELBO) or ``"mean"`` over pixels, see :func:`csvae_loss`.
+        log_dir: TensorBoard folder (scalars and histograms for every layer), or None.
+    Returns:
+        a :class:`VAEHistory`.
+    """
+    if images.dim() != 2 or eval_images.dim() != 2:
+        raise ValueError("images must be flattened (N, input_dim); use images.flatten(1)")
+    dev = images.device
+    steps_per_epoch = images.shape[0] // batch_size
+    if steps_per_epoch < 1:
+        raise ValueError(f"batch_size {batch_size} is larger than the {images.shape[0]} training images")
+    total, n_layers = steps_per_epoch * epochs, len(model.latent_dims)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total) if cosine_lr else None
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    step_loss, step_recon, step_grad, step_mass = (torch.zeros(total, device=dev) for _ in range(4))
+    step_kl = torch.zeros(total, n_layers, device=dev)
+    step_mu = [torch.zeros(total, d, device=dev) for d in model.latent_dims]
+    hist = VAEHistory(steps_per_epoch, step_loss, step_recon, step_kl, step_grad, step_mu, step_mass,
+                      hist_edges=histogram_edges(hist_bins, hist_range))
+    logger = LatentTensorBoardLogger(log_dir) if log_dir is not None else None
+    step = 0
+    try:
+        for epoch in tqdm(range(epochs), desc=desc, disable=not progress):
+            perm = torch.randperm(images.shape[0], device=dev, generator=gen)
+            for i in range(steps_per_epoch):
+                x = images[perm[i * batch_size:(i + 1) * batch_size]]
+                out = model(x)
+                parts = csvae_loss(out, x, kl_schedule(epoch + i / steps_per_epoch), recon_reduction)
+                opt.zero_grad(set_to_none=True)
+                parts["loss"].backward()
+                step_grad[step] = torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf"))  # norm only
+                opt.step()
+                if sched is not None:
+                    sched.step()
+                step_loss[step], step_recon[step] = parts["loss"].detach(), parts["recon"].detach()
+                step_kl[step], step_mass[step] = parts["kl"].detach(), x.sum(1).mean()
+                for l, layer in enumerate(out.layers):
+                    step_mu[l][step] = layer.mu.detach().mean(0)
+                step += 1
+            metrics, codes = evaluate(model, eval_images)
+            metrics.update(epoch=epoch + 1, kl_weight=kl_schedule(epoch + 1))
+            hist.epochs.append(metrics)
+            hist.kl_per_unit.append([c.kl.cpu() for c in codes])
+            hist.mu_hist.append([mu_histograms(c.mu, hist_bins, hist_range).cpu() for c in codes])
+            if logger is not None:
+                logger.log_epoch(epoch + 1, metrics, codes, step_loss[step - steps_per_epoch:step])
+    finally:  # close the event file even when training fails
+        if logger is not None:
+            logger.close()
+    hist.step_loss, hist.step_recon, hist.step_kl = step_loss.cpu(), step_recon.cpu(), step_kl.cpu()
+    hist.step_grad_norm, hist.step_batch_mean_mu = step_grad.cpu(), [m.cpu() for m in step_mu]
+    hist.step_batch_mass = step_mass.cpu()
+    return hist
