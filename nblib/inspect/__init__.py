@@ -26,8 +26,44 @@ from .stats import (
     value_histogram,
 )
 from .storage import FeatureFile, load_features, save_features
+from .report import (
+    DEFAULT_THRESHOLDS,
+    FeatureReport,
+    Threshold,
+    feature_report,
+    masked_channel_entropy,
+    masked_dead_channels,
+    masked_mean,
+    masked_sparsity,
+    plot_report,
+)
+from .slots import (
+    ARC_CMAP,
+    ARC_PALETTE,
+    attention_shares,
+    cell_accuracy,
+    grid_image,
+    plot_slot_masks,
+    slot_usage,
+)
 
 __all__ = [
+    "ARC_CMAP",
+    "ARC_PALETTE",
+    "DEFAULT_THRESHOLDS",
+    "FeatureReport",
+    "Threshold",
+    "attention_shares",
+    "cell_accuracy",
+    "feature_report",
+    "grid_image",
+    "masked_channel_entropy",
+    "masked_dead_channels",
+    "masked_mean",
+    "masked_sparsity",
+    "plot_report",
+    "plot_slot_masks",
+    "slot_usage",
     "ActivationCache",
     "ChannelAccumulator",
     "FeatureFile",

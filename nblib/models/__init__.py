@@ -8,6 +8,8 @@ from torch import nn
 
 from .cnn import SimpleCNN
 from .frames import FrameResNet18
+from .arc_slots import ARCEncoder, ARCSlotAutoencoder, SlotOutput, reconstruction_loss, train_slot_autoencoder
+from .slot_attention import SlotAttention, SpatialBroadcastDecoder
 from .mlp import MLP
 
 
@@ -38,4 +40,7 @@ def build_model(name: str) -> nn.Module:
     return MODELS[name].build()
 
 
-__all__ = ["MLP", "MODELS", "RESNET_LAYERS", "FrameResNet18", "ModelSpec", "SimpleCNN", "build_model"]
+__all__ = [
+    "ARCEncoder", "ARCSlotAutoencoder", "SlotAttention", "SlotOutput", "SpatialBroadcastDecoder",
+    "reconstruction_loss", "train_slot_autoencoder",
+    "MLP", "MODELS", "RESNET_LAYERS", "FrameResNet18", "ModelSpec", "SimpleCNN", "build_model"]

@@ -1,0 +1,315 @@
+"""A feature report: per-layer activation health with a verdict per metric, for any model.
+
+    report = feature_report(cache, mask=grids.mask)          # cache: name -> (N, C, *spatial)
+    report = FeatureReport.from_model(model, x, layers=["encoder.blocks.*"], mask=mask)
+    report.table            # numbers: mean and std over samples of each metric, dead channels
+    report.verdicts         # "ok" / "low" / "high" / "critical" / "n/a" per layer and metric
+    print(report.to_markdown())
+    plot_report(report)
+
+Per sample (an image, an ARC grid) and over its valid positions only (``mask``):
+- ``sparsity``: fraction of values with |a| <= eps (over channels and valid positions);
+- ``spatial_diversity``: :func:`nblib.inspect.stats.spatial_diversity` with the mask;
+- ``mean_activation``: mean value (over channels and valid positions);
+- ``channel_entropy``: bits, mean over channels of the entropy of each channel's ``bins``-bin
+  histogram over the sample's valid positions (as :func:`~nblib.inspect.stats.channel_entropy`,
+  which has no mask);
+and over the whole dataset ``dead_channels``: channels with |a| <= eps at every valid position
+of every sample (``dead_fraction`` = dead / channels). The table gives the mean and the std over
+samples. Layers without spatial dims, (N, C), have per-sample sparsity and mean; their entropy is
+each channel's histogram over samples (std over channels) and their diversity is NaN.
+
+Thresholds (:data:`DEFAULT_THRESHOLDS`) say where each number comes from: the research log on
+the ARC slot-attention model (``shared/seeds/000_*``), the feature-inspection guide (notebook 00)
+or our own choice where neither gives a number.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+
+from .hooks import NamesFilter, run_with_cache
+from .stats import DEFAULT_BINS, DEFAULT_EPS, _check, channel_entropy, spatial_diversity
+
+METRICS = ("sparsity", "spatial_diversity", "mean_activation", "channel_entropy", "dead_fraction")
+VERDICTS = ("ok", "low", "high", "critical", "n/a")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Healthy range of one metric.
+
+    ``verdict(v)``: "n/a" for NaN; "critical" below ``critical_below`` or above ``critical_above``;
+    "ok" inside ``ok`` (inclusive); else "low" or "high".
+    """
+
+    ok: tuple[float, float]
+    critical_below: float | None = None
+    critical_above: float | None = None
+    source: str = ""
+
+    def verdict(self, value: float) -> str:
+        if value is None or math.isnan(value):
+            return "n/a"
+        if (self.critical_below is not None and value < self.critical_below) or (
+                self.critical_above is not None and value > self.critical_above):
+            return "critical"
+        if self.ok[0] <= value <= self.ok[1]:
+            return "ok"
+        return "low" if value < self.ok[0] else "high"
+
+
+DEFAULT_THRESHOLDS: dict[str, Threshold] = {
+    "sparsity": Threshold((0.0, 0.40), critical_above=0.50,
+                          source="research log: 60.5% is 'CRITICAL' (critical above 0.5); target 'Sparsity < 40%'"),
+    "spatial_diversity": Threshold((0.50, 2.0),
+                                   source="research log calls 0.589 'acceptable'; the 0.5 floor is ours"),
+    "mean_activation": Threshold((0.1, 2.0), source="feature-inspection guide's healthy mean 0.1-2.0 (notebook 00)"),
+    "channel_entropy": Threshold((3.0, math.inf),
+                                 source="research log: 'should ideally be > 3.0' (bits here; its unit is unknown)"),
+    "dead_fraction": Threshold((0.0, 0.05), critical_above=0.25,
+                               source="ours (the research log says 'many channels are dead' without a number)"),
+}
+
+
+def _valid_positions(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """(N, P) float weights: 1 at valid positions of each sample (all, without a mask).
+
+    A mask at another resolution than the layer is resized (nearest) to the layer's grid.
+    """
+    n, spatial = x.shape[0], x.shape[2:]
+    if mask is None:
+        return torch.ones(n, math.prod(spatial), device=x.device)
+    mask = mask.to(x.device)
+    if mask.shape[0] != n:
+        raise ValueError(f"mask has {mask.shape[0]} samples, activations {n}")
+    if tuple(mask.shape[1:]) != tuple(spatial):
+        if mask.dim() != len(spatial) + 1 or len(spatial) not in (1, 2, 3):
+            raise ValueError(f"mask of shape {tuple(mask.shape)} does not fit activations {tuple(x.shape)}: "
+                             "pass (N, *spatial) at the input's or the layer's resolution")
+        mask = F.interpolate(mask[:, None].float(), size=spatial, mode="nearest")[:, 0] > 0.5
+    return mask.reshape(n, -1).float()
+
+
+def _valid_values(x: torch.Tensor, mask: torch.Tensor | None):
+    """The values at valid positions only, so that no metric pays for (or sees) padding.
+
+    Returns:
+        values (V, C) (one row per valid position of any sample), sample (V,) int64 index
+        of each row's sample, and n_valid (N,) valid positions per sample.
+    """
+    n, c = x.shape[:2]
+    v = x.flatten(2)  # (N, C, P)
+    if mask is None:
+        sample = torch.arange(n, device=x.device).repeat_interleave(v.shape[2])  # (N*P,)
+        return v.transpose(1, 2).reshape(-1, c), sample, torch.full((n,), v.shape[2], device=x.device)
+    keep = _valid_positions(x, mask) > 0  # (N, P)
+    sample, position = keep.nonzero(as_tuple=True)  # (V,) each
+    return v[sample, :, position], sample, keep.sum(1)  # (V, C)
+
+
+def _per_sample_sum(values: torch.Tensor, sample: torch.Tensor, n: int) -> torch.Tensor:
+    """(N,) sum over the rows (and columns) of ``values`` (V, C) belonging to each sample."""
+    return torch.zeros(n, device=values.device).index_add_(0, sample, values.float().sum(1))
+
+
+def masked_sparsity(x: torch.Tensor, mask: torch.Tensor | None = None, eps: float = DEFAULT_EPS) -> torch.Tensor:
+    """(N,) fraction of values with |a| <= eps over channels and valid positions of each sample."""
+    x = _check(x, spatial=True)
+    values, sample, n_valid = _valid_values(x, mask)
+    inactive = _per_sample_sum(values.abs() <= eps, sample, x.shape[0])
+    return inactive / (n_valid * x.shape[1]).clamp_min(1)
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(N,) mean value over channels and valid positions of each sample."""
+    x = _check(x, spatial=True)
+    values, sample, n_valid = _valid_values(x, mask)
+    return _per_sample_sum(values, sample, x.shape[0]) / (n_valid * x.shape[1]).clamp_min(1)
+
+
+def masked_channel_entropy(x: torch.Tensor, mask: torch.Tensor | None = None, bins: int = DEFAULT_BINS) -> torch.Tensor:
+    """(N, C) entropy in bits of each channel's ``bins``-bin histogram over a sample's valid positions.
+
+    Bins span the channel's min..max over those positions; a constant channel has entropy 0.
+    Without a mask it equals :func:`~nblib.inspect.stats.channel_entropy`.
+    """
+    x = _check(x, spatial=True)
+    n, c = x.shape[:2]
+    values, sample, n_valid = _valid_values(x, mask)  # (V, C), (V,), (N,)
+    rows = sample[:, None].expand_as(values)
+    lo = torch.full((n, c), math.inf, device=x.device).scatter_reduce(0, rows, values, "amin")  # (N, C)
+    hi = torch.full((n, c), -math.inf, device=x.device).scatter_reduce(0, rows, values, "amax")
+    span = (hi - lo).clamp_min(torch.finfo(values.dtype).tiny)
+    idx = ((values - lo[sample]) / span[sample] * bins).nan_to_num(0).long().clamp_(0, bins - 1)  # (V, C) bin
+    flat = (rows * c + torch.arange(c, device=x.device)) * bins + idx  # (V, C) index into (N, C, bins)
+    counts = torch.bincount(flat.flatten(), minlength=n * c * bins).view(n, c, bins).float()
+    p = counts / n_valid[:, None, None].clamp_min(1)
+    return -(p * torch.log2(p.clamp_min(1e-30))).sum(-1)
+
+
+def masked_dead_channels(x: torch.Tensor, mask: torch.Tensor | None = None, eps: float = DEFAULT_EPS) -> torch.Tensor:
+    """(C,) bool: channels with |a| <= eps at every valid position of every sample."""
+    x = _check(x)
+    if x.dim() == 2:
+        return ~(x.abs() > eps).any(0)
+    values, _, _ = _valid_values(x, mask)
+    return ~(values.abs() > eps).any(0)
+
+
+def layer_metrics(x: torch.Tensor, mask: torch.Tensor | None = None, eps: float = DEFAULT_EPS,
+                  bins: int = DEFAULT_BINS) -> dict[str, torch.Tensor]:
+    """Per-sample metrics of one layer: (N,) tensors (entropy (C,) for (N, C) layers) and dead (C,)."""
+    x = _check(x.detach())
+    if x.dim() == 2:  # no spatial dims: per-sample numbers over channels
+        return {"sparsity": (x.abs() <= eps).float().mean(1), "mean_activation": x.float().mean(1),
+                "channel_entropy": channel_entropy(x, bins), "spatial_diversity": torch.full((x.shape[0],), math.nan),
+                "dead": masked_dead_channels(x, eps=eps)}
+    return {
+        "sparsity": masked_sparsity(x, mask, eps),
+        "spatial_diversity": spatial_diversity(x, _valid_positions(x, mask).bool() if mask is not None else None),
+        "mean_activation": masked_mean(x, mask),
+        "channel_entropy": masked_channel_entropy(x, mask, bins).mean(1),
+        "dead": masked_dead_channels(x, mask, eps),
+    }
+
+
+def _mean_std(v: torch.Tensor) -> tuple[float, float]:
+    v = v[~v.isnan()].double()
+    if v.numel() == 0:
+        return math.nan, math.nan
+    return v.mean().item(), v.std(unbiased=False).item()
+
+
+@dataclass
+class FeatureReport:
+    """Per-layer metrics with verdicts. Build with :func:`feature_report` or :meth:`from_model`.
+
+    Attributes:
+        per_sample: layer -> metric -> (N,) values per sample (entropy of (N, C) layers: (C,)).
+        dead: layer -> (C,) bool dead channels over all samples.
+        thresholds: metric -> :class:`Threshold`.
+    """
+
+    per_sample: dict[str, dict[str, torch.Tensor]]
+    dead: dict[str, torch.Tensor]
+    thresholds: Mapping[str, Threshold] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    eps: float = DEFAULT_EPS
+    bins: int = DEFAULT_BINS
+
+    @classmethod
+    def from_model(cls, model: torch.nn.Module, *inputs, layers: NamesFilter = None, mask=None, **kwargs):
+        """Run ``model(*inputs)`` once with hooks on ``layers`` and report on what they produce."""
+        _, cache = run_with_cache(model, *inputs, names_filter=layers)
+        return feature_report(cache, mask=mask, **kwargs)
+
+    @property
+    def table(self):
+        """pandas DataFrame, one row per layer: each metric's mean and ``*_std`` over samples,
+        ``dead_channels``, ``channels``, ``samples`` and one ``*_verdict`` column per metric."""
+        import pandas as pd
+
+        rows = {}
+        for layer, m in self.per_sample.items():
+            row: dict[str, object] = {}
+            for key in ("sparsity", "spatial_diversity", "mean_activation", "channel_entropy"):
+                row[key], row[f"{key}_std"] = _mean_std(m[key].cpu())
+            dead = self.dead[layer]
+            row["dead_channels"], row["channels"] = int(dead.sum()), dead.numel()
+            row["dead_fraction"] = row["dead_channels"] / max(row["channels"], 1)
+            row["samples"] = m["sparsity"].numel()
+            for key in METRICS:
+                row[f"{key}_verdict"] = self.thresholds[key].verdict(row[key]) if key in self.thresholds else "n/a"
+            rows[layer] = row
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    @property
+    def verdicts(self):
+        """DataFrame of verdict strings, layers x metrics."""
+        t = self.table
+        return t[[f"{k}_verdict" for k in METRICS]].rename(columns=lambda c: c.removesuffix("_verdict"))
+
+    def formatted(self, digits: int = 3):
+        """Display table: "mean ± std (verdict)" per metric, dead channels as "d / C (verdict)"."""
+        import pandas as pd
+
+        t = self.table
+        out = pd.DataFrame(index=t.index)
+        for key in ("sparsity", "spatial_diversity", "mean_activation", "channel_entropy"):
+            out[key] = [f"{m:.{digits}f} ± {s:.{digits}f} ({v})" if not math.isnan(m) else "n/a"
+                        for m, s, v in zip(t[key], t[f"{key}_std"], t[f"{key}_verdict"])]
+        out["dead channels"] = [f"{d} / {c} ({v})" for d, c, v in zip(t["dead_channels"], t["channels"], t["dead_fraction_verdict"])]
+        return out
+
+    def to_markdown(self, digits: int = 3, thresholds: bool = True) -> str:
+        """The formatted table as Markdown, followed by the thresholds and their sources."""
+        text = self.formatted(digits).to_markdown()
+        if thresholds:
+            lines = [f"- `{k}`: ok in [{t.ok[0]:g}, {t.ok[1]:g}]"
+                     + (f", critical below {t.critical_below:g}" if t.critical_below is not None else "")
+                     + (f", critical above {t.critical_above:g}" if t.critical_above is not None else "")
+                     + (f" ({t.source})" if t.source else "") for k, t in self.thresholds.items()]
+            text += (f"\n\nMean ± std over samples, valid positions only; sparsity: |a| <= {self.eps:g}; "
+                     f"entropy: bits, {self.bins}-bin histograms. Thresholds:\n" + "\n".join(lines))
+        return text
+
+
+def feature_report(activations: Mapping[str, torch.Tensor], mask: torch.Tensor | None = None,
+                   eps: float = DEFAULT_EPS, bins: int = DEFAULT_BINS,
+                   thresholds: Mapping[str, Threshold] | None = None) -> FeatureReport:
+    """Feature report of captured activations.
+
+    Args:
+        activations: layer name -> (N, C, *spatial) or (N, C), e.g. an ``ActivationCache``.
+        mask: optional (N, *spatial) bool valid positions (an ARC grid's cells), at the input's
+            resolution; resized (nearest) to layers of another resolution.
+        eps: |a| <= eps counts as inactive. bins: histogram bins for the entropy.
+        thresholds: metric -> :class:`Threshold`; defaults to :data:`DEFAULT_THRESHOLDS`.
+    """
+    if not activations:
+        raise ValueError("no activations to report on: capture some layers first (run_with_cache / Inspector)")
+    per_sample, dead = {}, {}
+    for name, x in activations.items():
+        m = layer_metrics(x, mask, eps, bins)
+        dead[name] = m.pop("dead").cpu()
+        per_sample[name] = {k: v.cpu() for k, v in m.items()}
+    th = dict(DEFAULT_THRESHOLDS if thresholds is None else thresholds)
+    return FeatureReport(per_sample, dead, th, eps, bins)
+
+
+VERDICT_COLOURS = {"ok": "tab:green", "low": "tab:orange", "high": "tab:orange", "critical": "tab:red", "n/a": "tab:gray"}
+
+
+def plot_report(report: FeatureReport, metrics: Sequence[str] = METRICS, title: str = ""):
+    """Per-layer bars of each metric (error bars: std over samples), coloured by verdict,
+    with the threshold's ok range shaded green and its critical region red."""
+    t = report.table
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 3.6), squeeze=False)
+    labels = [str(i) for i in t.index]
+    for ax, key in zip(axes[0], metrics):
+        err = t[f"{key}_std"] if f"{key}_std" in t else None
+        ax.bar(labels, t[key], yerr=err, capsize=3, color=[VERDICT_COLOURS[v] for v in t[f"{key}_verdict"]])
+        th = report.thresholds.get(key)
+        values = t[key].astype(float).fillna(0.0)
+        top = max(float(values.max()) * 1.2, 0.05)
+        bottom = min(float(values.min()) * 1.2, 0.0)
+        if th is not None:
+            top = max(top, th.ok[0] * 1.15 if math.isfinite(th.ok[0]) else top)
+            if th.critical_above is not None:
+                top = max(top, th.critical_above * 1.1)
+            ax.axhspan(max(th.ok[0], bottom), min(th.ok[1], top), color="tab:green", alpha=0.08)
+            if th.critical_above is not None:
+                ax.axhspan(th.critical_above, top, color="tab:red", alpha=0.06)
+            if th.critical_below is not None:
+                ax.axhspan(bottom, th.critical_below, color="tab:red", alpha=0.06)
+        ax.set_ylim(bottom, top)
+        ax.set_title(key.replace("_", " "))
+        ax.tick_params(axis="x", rotation=45, labelsize=8)
+    fig.suptitle(title or "feature report (green band: ok range; red: critical; bar colour: verdict)")
+    fig.tight_layout()
+    return fig
