@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from .airbench import make_airbench94_net, train_airbench94
+from .arc_slots import ARCEncoder, ARCSlotAutoencoder, SlotOutput, reconstruction_loss, train_slot_autoencoder
 from .cnn import SimpleCNN
 from .frames import FrameResNet18
-from .arc_slots import ARCEncoder, ARCSlotAutoencoder, SlotOutput, reconstruction_loss, train_slot_autoencoder
-from .slot_attention import SlotAttention, SpatialBroadcastDecoder
+from .interpretable import KINDS as INTERPRETABLE_KINDS, backbone, gumbel_layers, make_backbone, make_model, with_augmax
 from .mlp import MLP
+from .slot_attention import SlotAttention, SpatialBroadcastDecoder
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ def build_model(name: str) -> nn.Module:
 
 
 __all__ = [
-    "ARCEncoder", "ARCSlotAutoencoder", "SlotAttention", "SlotOutput", "SpatialBroadcastDecoder",
-    "reconstruction_loss", "train_slot_autoencoder",
-    "MLP", "MODELS", "RESNET_LAYERS", "FrameResNet18", "ModelSpec", "SimpleCNN", "build_model"]
+    "ARCEncoder", "ARCSlotAutoencoder", "FrameResNet18", "INTERPRETABLE_KINDS", "MLP", "MODELS", "ModelSpec",
+    "RESNET_LAYERS", "SimpleCNN", "SlotAttention", "SlotOutput", "SpatialBroadcastDecoder", "backbone",
+    "build_model", "gumbel_layers", "make_airbench94_net", "make_backbone", "make_model", "reconstruction_loss",
+    "train_airbench94", "train_slot_autoencoder", "with_augmax",
+]

@@ -1,0 +1,106 @@
+"""Training loop for an IncrementalNeuralHashing head over a (trainable or frozen) backbone."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .layer import IncrementalNeuralHashing
+
+
+def fit_hashing(
+    head: IncrementalNeuralHashing,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    epochs: int,
+    batch_size: int = 128,
+    encode: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    backbone_optimizer: torch.optim.Optimizer | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    desc: str = "hashing",
+) -> list[dict]:
+    """Train the head (and optionally a backbone) with cross-entropy on its logits.
+
+    Each step: ``z = encode(x)``; :meth:`IncrementalNeuralHashing.learn` grows the head and
+    returns logits with gradient; one backward pass; the head's current SGD (replaced on growth)
+    and the backbone's optimiser step. After each epoch, dead slots are pruned. The loss stays in
+    a device tensor (read once per epoch); the only per-step host sync is the growth decision,
+    since the new weight's shape depends on it.
+
+    Args:
+        head: the layer (trained in place).
+        inputs: (N, ...) inputs on the head's device (representations, or images for ``encode``).
+        labels: (N,) long.
+        epochs: passes over the data.
+        batch_size: examples per step (the batch thresholds are computed on it).
+        encode: input batch -> (B, D) or (B, A, D) representations (None: inputs already are).
+        backbone_optimizer: steps the encoder's parameters (None: the encoder is frozen).
+        seed: shuffling seed.
+    Returns:
+        one record per epoch: mean loss, slots, slots added and pruned, batches.
+    """
+    if inputs.shape[0] != labels.shape[0]:
+        raise ValueError(f"{inputs.shape[0]} inputs but {labels.shape[0]} labels")
+    if inputs.shape[0] < batch_size:
+        raise ValueError(f"batch_size {batch_size} exceeds the {inputs.shape[0]} examples; lower it")
+    gen = torch.Generator(device=inputs.device).manual_seed(seed)
+    head.train()
+    history = []
+    for epoch in tqdm(range(epochs), desc=desc, disable=not progress):
+        order = torch.randperm(inputs.shape[0], device=inputs.device, generator=gen)
+        loss_sum = torch.zeros((), device=inputs.device)  # stays on the device; read once per epoch
+        added, steps = 0, inputs.shape[0] // batch_size
+        for i in range(steps):
+            idx = order[i * batch_size : (i + 1) * batch_size]
+            x, y = inputs[idx], labels[idx]
+            z = x if encode is None else encode(x)
+            before = head.n_slots
+            m = head.learn(z, y)
+            added += head.n_slots - before
+            loss = F.cross_entropy(m.logits, y)
+            head.optimizer.zero_grad(set_to_none=True)
+            if backbone_optimizer is not None:
+                backbone_optimizer.zero_grad(set_to_none=True)
+            if loss.requires_grad:
+                loss.backward()
+                head.optimizer.step()
+                if backbone_optimizer is not None:
+                    backbone_optimizer.step()
+            loss_sum += loss.detach()
+        pruned = head.prune_dead()
+        history.append({"epoch": epoch + 1, "loss": loss_sum.item() / max(steps, 1), "slots": head.n_slots,
+                        "added": added, "pruned": int(pruned.sum())})
+    head.eval()
+    return history
+
+
+def fit_linear_probe(
+    inputs: torch.Tensor, labels: torch.Tensor, n_classes: int, epochs: int, batch_size: int = 128,
+    lr: float = 1e-3, seed: int = 0, probe: torch.nn.Linear | None = None,
+) -> torch.nn.Linear:
+    """Train (or keep training: fine-tune) a linear classifier on fixed representations (Adam, CE).
+
+    Args:
+        inputs: (N, D) representations; labels: (N,) long.
+        probe: an existing probe to continue training (continual-learning baseline).
+    Returns:
+        the trained ``nn.Linear(D, n_classes)``.
+    """
+    gen = torch.Generator(device=inputs.device).manual_seed(seed)
+    if probe is None:
+        torch.manual_seed(seed)
+        probe = torch.nn.Linear(inputs.shape[1], n_classes).to(inputs.device)
+    opt = torch.optim.Adam(probe.parameters(), lr=lr)
+    steps = max(inputs.shape[0] // batch_size, 1)
+    for _ in range(epochs):
+        order = torch.randperm(inputs.shape[0], device=inputs.device, generator=gen)
+        for i in range(steps):
+            idx = order[i * batch_size : (i + 1) * batch_size]
+            loss = F.cross_entropy(probe(inputs[idx]), labels[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return probe
