@@ -11,14 +11,12 @@
 """
 from __future__ import annotations
 
-import argparse
 
 import torch
 
-from nblib import describe_device, device
 from nblib.inspect import ChannelAccumulator, Inspector, dead_channels, spatial_diversity
 from nblib.models import RESNET_LAYERS, FrameResNet18
-from nblib.timing import median_time
+from nblib.timing import benchmark_parser, median_time, start_benchmark
 
 
 def explicit_diversity(x: torch.Tensor) -> torch.Tensor:
@@ -34,12 +32,8 @@ def explicit_diversity(x: torch.Tensor) -> torch.Tensor:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--device", default="auto")
-    args = ap.parse_args()
-    dev = device(args.device)
-    print(f"device: {describe_device(dev)}\n")
-    torch.manual_seed(0)
+    ap = benchmark_parser(__doc__.splitlines()[0])
+    args, dev = start_benchmark(ap)
     batch = 64 if dev.type == "cuda" else 16
 
     model = FrameResNet18().to(dev).eval()

@@ -8,14 +8,12 @@ candidates), as a ratio in one run. Both use the same tie-break, so their picks 
 """
 from __future__ import annotations
 
-import argparse
 import time
 
 import torch
 
-from nblib import describe_device, device
 from nblib.hashing import greedy_set_cover, greedy_set_cover_python
-from nblib.timing import median_time
+from nblib.timing import benchmark_parser, median_time, start_benchmark
 
 
 def run(size: int, density: float, seed: int, dev: torch.device) -> None:
@@ -39,14 +37,11 @@ def run(size: int, density: float, seed: int, dev: torch.device) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--device", default="auto")
+    ap = benchmark_parser(__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=10_000, help="candidates = elements")
     ap.add_argument("--density", type=float, nargs="+", default=[0.002, 0.02], help="P(candidate covers element)")
     ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
-    dev = device(args.device)
-    print(f"device: {describe_device(dev)}\n")
+    args, dev = start_benchmark(ap)
     for density in args.density:
         run(args.size, density, args.seed, dev)
 

@@ -10,24 +10,18 @@
 """
 from __future__ import annotations
 
-import argparse
 
 import torch
 
-from nblib import describe_device, device
 from nblib.data import load_arc
 from nblib.models.arc_slots import ARCSlotAutoencoder, bucketed_batches, reconstruction_loss
 from nblib.models.slot_attention import SlotAttention
-from nblib.timing import median_time
+from nblib.timing import benchmark_parser, median_time, start_benchmark
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--device", default="auto")
-    args = ap.parse_args()
-    dev = device(args.device)
-    print(f"device: {describe_device(dev)}\n")
-    torch.manual_seed(0)
+    ap = benchmark_parser(__doc__.splitlines()[0])
+    args, dev = start_benchmark(ap)
 
     sa = SlotAttention(num_slots=7, input_dim=128, slot_dim=64).to(dev).eval()
     x = torch.randn(32, 900, 128, device=dev)

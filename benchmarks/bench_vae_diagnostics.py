@@ -8,12 +8,10 @@
 """
 from __future__ import annotations
 
-import argparse
 
 import torch
 
-from nblib import describe_device, device
-from nblib.timing import median_time
+from nblib.timing import benchmark_parser, median_time, start_benchmark
 from nblib.vae import factor_mutual_information, mu_histograms
 
 
@@ -37,11 +35,8 @@ def loop_mutual_information(latents: torch.Tensor, factors: torch.Tensor, bins: 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--device", default="auto")
-    args = ap.parse_args()
-    dev = device(args.device)
-    print(f"device: {describe_device(dev)}\n")
+    ap = benchmark_parser(__doc__.splitlines()[0])
+    args, dev = start_benchmark(ap)
     g = torch.Generator().manual_seed(0)
 
     n, d = 20000, 12
