@@ -1,14 +1,13 @@
 """Layer-wise correlation analysis: cross-correlation between and within layers, linear CKA,
 per-epoch history in JSON, augmentation-driven feature variance, and their plots."""
 from .augment import augment_views, augmentation_spread
+from .cka import MinibatchCKA, cka_matrix, gram_linear, hsic, linear_cka
 from .core import (
-    cka_matrix,
     correlation_summary,
     cross_correlation,
     feature_order,
     get_intermediate_outputs,
     layerwise_cross_correlation,
-    linear_cka,
     mean_abs_correlation,
     sample_correlation,
     standardize,
@@ -24,6 +23,9 @@ from .plots import (
 )
 
 __all__ = [
+    "MinibatchCKA",
+    "gram_linear",
+    "hsic",
     "JsonHistory",
     "augment_views",
     "augmentation_spread",
