@@ -84,3 +84,31 @@ def test_constant_feature_correlation_is_nan_in_float32():
         c = cross_correlation(x.to(dtype))
         assert c[1].isnan().all() and c[:, 1].isnan().all()
         assert c[0, 0] == pytest.approx(1.0, abs=1e-5) and not c[0, 2].isnan()
+
+
+def test_nulls_destroy_structure_but_keep_marginals():
+    from nblib.correlation import shuffle_features, shuffled_feature_correlation, shuffled_sample_cka
+    g = torch.Generator().manual_seed(6)
+    z = torch.randn(2000, 1, generator=g)
+    x = z + 0.3 * torch.randn(2000, 40, generator=g)                 # strongly correlated features
+    assert cross_correlation(x).abs().mean() > 0.8
+    s = shuffle_features(x, torch.Generator().manual_seed(0))
+    assert torch.equal(s.sort(0).values, x.sort(0).values)           # each column keeps its values
+    null = shuffled_feature_correlation(x)
+    assert null == pytest.approx((2 / (torch.pi * 2000)) ** 0.5, rel=0.15)   # E|r| of independent features
+    assert linear_cka(x, x * 2) == pytest.approx(1.0)
+    assert abs(shuffled_sample_cka(x, x, debiased=True)) < 0.02
+
+
+def test_spread_per_input_matches_per_input_computation():
+    from torch import nn
+
+    from nblib.correlation import augment_views, augmentation_spread, get_intermediate_outputs, spread_per_input
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 5), nn.ReLU(), nn.Linear(5, 3))
+    images = torch.rand(3, 1, 8, 8)
+    ref = get_intermediate_outputs(model, torch.rand(50, 1, 8, 8), ["1", "3"])
+    out = spread_per_input(model, images, ref, ["1", "3"], views=20, seed=4)
+    assert out.shape == (3, 2) and (out > 0).all()
+    outs = get_intermediate_outputs(model, augment_views(images[2], n=20, seed=6), ["3"])   # input 2 uses seed + 2
+    assert out[2, 1].item() == pytest.approx(augmentation_spread(outs["3"], ref["3"]).nanmedian().item())

@@ -1,6 +1,6 @@
 """Layer-wise correlation analysis: cross-correlation between and within layers, linear CKA,
 per-epoch history in JSON, augmentation-driven feature variance, and their plots."""
-from .augment import augment_views, augmentation_spread
+from .augment import augment_views, augmentation_spread, spread_per_input
 from .cka import MinibatchCKA, cka_matrix, gram_linear, hsic, linear_cka
 from .core import (
     correlation_summary,
@@ -13,6 +13,7 @@ from .core import (
     standardize,
 )
 from ..history import JsonHistory, write_json_atomic
+from .nulls import shuffle_features, shuffled_feature_correlation, shuffled_sample_cka
 from .plots import (
     plot_augmentation_spread,
     plot_cka,
@@ -44,6 +45,10 @@ __all__ = [
     "plot_layer_correlations",
     "plot_views",
     "sample_correlation",
+    "shuffle_features",
+    "shuffled_feature_correlation",
+    "shuffled_sample_cka",
+    "spread_per_input",
     "standardize",
     "write_json_atomic",
 ]
