@@ -26,10 +26,18 @@ from .stats import (
     value_histogram,
 )
 from .storage import FeatureFile, load_features, save_features
-from .report import (
+from .thresholds import (
+    ARC_NOTES,
     DEFAULT_THRESHOLDS,
-    FeatureReport,
+    INSPECTION_GUIDE,
+    PROFILES,
+    RELATIVE_TO_INIT,
+    RelativeRule,
     Threshold,
+    reinitialised_copy,
+)
+from .report import (
+    FeatureReport,
     feature_report,
     masked_channel_entropy,
     masked_dead_channels,
@@ -48,6 +56,12 @@ from .slots import (
 )
 
 __all__ = [
+    "ARC_NOTES",
+    "INSPECTION_GUIDE",
+    "PROFILES",
+    "RELATIVE_TO_INIT",
+    "RelativeRule",
+    "reinitialised_copy",
     "ARC_CMAP",
     "ARC_PALETTE",
     "DEFAULT_THRESHOLDS",
