@@ -10,6 +10,7 @@ from .plots import (
     plot_feature_maps,
     plot_layer_comparison,
     plot_model_comparison,
+    plot_report,
     plot_spatial_patterns,
     plot_spatial_similarity,
 )
@@ -43,7 +44,6 @@ from .report import (
     masked_dead_channels,
     masked_mean,
     masked_sparsity,
-    plot_report,
 )
 from .slots import (
     ARC_CMAP,
