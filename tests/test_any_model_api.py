@@ -161,6 +161,7 @@ def test_batch_idx_and_timestep_pick_the_right_sequence_for_every_b_t(b, t):
     with torch.no_grad():
         assert torch.allclose(cache["conv"], model.conv(video[bi, ti][None]))  # frame (bi, ti)
         assert torch.allclose(cache["head"], model(video)[bi][None])  # sequence bi, even when B % T == 0
+    assert cache["head"].shape == (1, 2)  # a (B, 2) head is per sequence, also when T == 2
 
 
 def test_lstm_attention_and_vit_layers():

@@ -207,10 +207,11 @@ class Inspector:
         """Apply the sample / sequence / frame selection to one captured tensor.
 
         With ``seq_len`` T and B sequences in the input, a layer output is read as
-        (B*T, ...) frames when its first dim is B*T, as (B, T, ...) when its first two dims
-        are (B, T), as (T, B, ...) when they are (T, B) (``nn.LSTM`` without
-        ``batch_first``), and as (B, ...) per-sequence values (only ``batch_idx`` applies)
-        when its first dim is B. Selected sequences and frames come back as (B' * T', ...).
+        (B*T, ...) frames when its first dim is B*T, as (B, T, F...) when it has 3+ dims and
+        the first two are (B, T), as (T, B, F...) when they are (T, B) (``nn.LSTM`` without
+        ``batch_first``), and else as (B, ...) per-sequence values (only ``batch_idx``
+        applies) when its first dim is B: a (B, classes) head stays per sequence even when
+        classes == T. Selected sequences and frames come back as (B' * T', ...).
         Other shapes are kept whole.
         """
         if t.dim() == 0:
@@ -221,9 +222,9 @@ class Inspector:
         if steps and b:
             if t.shape[0] == b * steps:
                 return self._pick(t.view(b, steps, *t.shape[1:]))
-            if t.dim() >= 2 and tuple(t.shape[:2]) == (b, steps):
+            if t.dim() >= 3 and tuple(t.shape[:2]) == (b, steps):
                 return self._pick(t)
-            if t.dim() >= 2 and tuple(t.shape[:2]) == (steps, b):
+            if t.dim() >= 3 and tuple(t.shape[:2]) == (steps, b):
                 return self._pick(t.transpose(0, 1))
             if t.shape[0] == b:
                 return t if self.batch_idx is None else t[_as_index(self.batch_idx, b, "batch_idx")]
