@@ -179,9 +179,9 @@ def load_weights(path: str | Path, model: nn.Module, strict: bool = True) -> Loa
     result.mismatched = {k: (tuple(v.shape), tuple(own[k].shape)) for k, v in state.items()
                          if k in own and tuple(v.shape) != tuple(own[k].shape)}
     if strict and not result.complete:
-        raise CheckpointError(f"checkpoint {path} does not fit {type(model).__name__}: {result.describe()}; "
-                              "fix the architecture arguments (e.g. --model-kwargs '{\"num_classes\": N}') "
-                              "or pass --no-strict to load what fits")
+        raise CheckpointError(f"checkpoint {path} does not fit {type(model).__name__} (fix the architecture "
+                              "arguments, e.g. --model-kwargs '{\"num_classes\": N}', or pass --no-strict to load "
+                              f"what fits): {result.describe()}")
     fitting = {k: v for k, v in state.items() if k in own and k not in result.mismatched}
     if not fitting:
         raise CheckpointError(f"checkpoint {path} shares no tensor with {type(model).__name__} "

@@ -33,7 +33,7 @@ class InputError(ValueError):
     """Bad input to a command or loader. The message names the problem and the fix, on one line."""
 
 
-def one_line(text: str, limit: int = 400) -> str:
+def one_line(text: str, limit: int = 500) -> str:
     """Collapse whitespace (torch's multi-paragraph messages) and cut to ``limit`` characters."""
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
