@@ -59,7 +59,7 @@ def run(args) -> int:
     with StagedDir(args.save_dir) as stage:
         write(args, stage.path, acts, feats)
         out = stage.commit()
-    print(f"wrote {len(list(out.glob('*.png')))} figures, stats.md and stats.json to {out}")
+    print(f"wrote {len(list(out.glob('*.png')))} figures, stats.md and stats.json to {args.save_dir}")
     return 0
 
 

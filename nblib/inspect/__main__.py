@@ -188,8 +188,8 @@ def write_outputs(args, built, cache, layers, meta) -> None:
                 fig.savefig(stage.path / f"{layer}_{tag}.png", dpi=90, bbox_inches="tight")
                 plt.close(fig)
             print(f"{layer:12s} {tuple(act.shape)}")
-        out = stage.commit()
-    print(f"saved {out / name}")
+        stage.commit()
+    print(f"saved {Path(args.save_dir) / name}")
 
 
 def main(argv=None) -> int:
