@@ -1,7 +1,8 @@
 """Feature-map inspection: hooks, activation statistics, plots, storage.
 
-The command line lives in ``python -m nblib.inspect`` (extraction) and
-``python -m nblib.analyze`` (analysis of a saved file).
+The command line lives in ``python -m nblib.inspect`` (extraction from any model:
+``--model MODULE:CALLABLE``, ``--input`` images or tensors) and ``python -m nblib.analyze``
+(analysis of a saved file).
 """
 from .hooks import ActivationCache, Inspector, count_hooks, leaf_names, resolve_names, run_with_cache
 from .plots import (
@@ -27,6 +28,8 @@ from .stats import (
     value_histogram,
 )
 from .storage import FeatureFile, load_features, save_features
+from .inputs import UserInput, load_input
+from .loading import BuiltModel, build_from_spec
 from .thresholds import (
     ARC_NOTES,
     DEFAULT_THRESHOLDS,
@@ -56,6 +59,10 @@ from .slots import (
 )
 
 __all__ = [
+    "BuiltModel",
+    "UserInput",
+    "build_from_spec",
+    "load_input",
     "ARC_NOTES",
     "INSPECTION_GUIDE",
     "PROFILES",
