@@ -453,3 +453,19 @@ def test_console_script_entry_points_share_the_behaviour(user, cli):
         rc, _, err = cli("", [], root, run_path=script)
         assert_one_error(rc, err, "unrecognized arguments: --no-such-flag")
         script.unlink()
+
+
+def test_readme_walkthrough_uses_only_real_flags():
+    """The README's "Inspect your own model" section exists and each flag it shows is one the parsers know."""
+    import re
+
+    from nblib.inspect.__main__ import build_parser
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Inspect your own model", 1)[1].split("\n## ", 1)[0]
+    known = {opt for action in build_parser()._actions for opt in action.option_strings}
+    shown = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", section))
+    assert {"--model", "--model-kwargs", "--checkpoint", "--no-strict", "--input", "--size", "--mean", "--std",
+            "--list-layers"} <= shown
+    assert shown - {"--save-dir"} <= known | {"--save-dir"}, shown - known
+    assert "torchvision.models:resnet18" in section and "mymodel:TinyCNN" in section
