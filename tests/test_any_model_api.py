@@ -275,3 +275,18 @@ def test_reinitialised_copy_redraws_parameters_and_leaves_the_model_alone():
     assert torch.equal(again[0].weight, fresh[0].weight)  # seeded
     with pytest.raises(ValueError, match="needs reference="):
         feature_report({"a": torch.rand(2, 3, 4, 4)}, profile="relative_to_init")
+
+
+def test_analyze_reads_half_and_double_feature_files(tmp_path, capsys):
+    import json
+
+    from nblib.analyze import main as analyze
+    from nblib.inspect import save_features
+
+    torch.manual_seed(0)
+    x = torch.relu(torch.randn(2, 4, 6, 6))
+    save_features(tmp_path / "f.pt", {"half": x.half(), "bf16": x.bfloat16(), "double": x.double()}, {})
+    assert analyze([str(tmp_path / "f.pt"), "--save-dir", str(tmp_path / "out")]) == 0
+    rows = json.loads((tmp_path / "out" / "stats.json").read_text())["layers"]
+    expected = (x == 0).float().mean().item()
+    assert all(rows[k]["sparsity"] == pytest.approx(expected) for k in ("half", "bf16", "double"))
