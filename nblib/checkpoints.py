@@ -176,19 +176,33 @@ def load_weights(path: str | Path, model: nn.Module, strict: bool = True) -> Loa
     result = LoadResult(metadata)
     result.missing = [k for k in own if k not in state]
     result.unexpected = [k for k in state if k not in own]
-    result.mismatched = {k: (tuple(v.shape), tuple(own[k].shape)) for k, v in state.items()
-                         if k in own and tuple(v.shape) != tuple(own[k].shape)}
-    if strict and not result.complete:
-        raise CheckpointError(f"checkpoint {path} does not fit {type(model).__name__} (fix the architecture "
-                              "arguments, e.g. --model-kwargs '{\"num_classes\": N}', or pass --no-strict to load "
-                              f"what fits): {result.describe()}")
-    fitting = {k: v for k, v in state.items() if k in own and k not in result.mismatched}
-    if not fitting:
-        raise CheckpointError(f"checkpoint {path} shares no tensor with {type(model).__name__} "
-                              f"({result.describe()}); pass the checkpoint of this architecture")
-    model.load_state_dict(fitting, strict=False)
-    result.loaded = list(fitting)
+    shared = [k for k in state if k in own]
+    if not shared:
+        raise CheckpointError(f"checkpoint {path} does not fit {type(model).__name__}: no tensor name in common "
+                              f"(missing {_short(result.missing, 4)}; unexpected {_short(result.unexpected, 4)}); "
+                              "pass the checkpoint of this architecture")
+    if strict and (result.missing or result.unexpected):
+        result.mismatched = _shape_mismatches(state, own)
+        raise CheckpointError(_misfit(path, model, result))
+    try:  # all at once first: a module may resize itself on load (custom _load_from_state_dict)
+        model.load_state_dict({k: state[k] for k in shared}, strict=False)
+    except RuntimeError:  # tensors of another shape
+        result.mismatched = _shape_mismatches(state, own)
+        if strict:
+            raise CheckpointError(_misfit(path, model, result)) from None
+        model.load_state_dict({k: state[k] for k in shared if k not in result.mismatched}, strict=False)
+    result.loaded = [k for k in shared if k not in result.mismatched]
     return result
+
+
+def _shape_mismatches(state: dict, own: dict) -> dict[str, tuple[tuple, tuple]]:
+    return {k: (tuple(v.shape), tuple(own[k].shape)) for k, v in state.items()
+            if k in own and tuple(v.shape) != tuple(own[k].shape)}
+
+
+def _misfit(path, model: nn.Module, result: LoadResult) -> str:
+    return (f"checkpoint {path} does not fit {type(model).__name__} (fix the architecture arguments, e.g. "
+            "--model-kwargs '{\"num_classes\": N}', or pass --no-strict to load what fits): " + result.describe())
 
 
 def load_checkpoint(path: str | Path, model: nn.Module, strict: bool = True) -> dict:

@@ -290,3 +290,20 @@ def test_analyze_reads_half_and_double_feature_files(tmp_path, capsys):
     rows = json.loads((tmp_path / "out" / "stats.json").read_text())["layers"]
     expected = (x == 0).float().mean().item()
     assert all(rows[k]["sparsity"] == pytest.approx(expected) for k in ("half", "bf16", "double"))
+
+
+def test_a_module_that_resizes_itself_on_load_loads_strictly(tmp_path):
+    class Growing(nn.Module):  # like IncrementalNeuralHashing: the checkpoint decides the size
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(torch.zeros(0, 2))
+
+        def _load_from_state_dict(self, state_dict, prefix, *args):
+            if prefix + "weight" in state_dict:
+                self.weight = nn.Parameter(torch.empty_like(state_dict[prefix + "weight"]))
+            super()._load_from_state_dict(state_dict, prefix, *args)
+
+    torch.save({"weight": torch.arange(6.0).view(3, 2)}, tmp_path / "g.pt")
+    model = Growing()
+    assert load_weights(tmp_path / "g.pt", model).complete
+    assert torch.equal(model.weight, torch.arange(6.0).view(3, 2))
