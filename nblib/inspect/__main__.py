@@ -4,8 +4,9 @@
 ``torchvision.models:resnet18``), built with ``--model-kwargs`` JSON. ``--checkpoint`` takes
 a state dict in any common layout, Lightning checkpoints and .safetensors; pickled code is
 never run. ``--input`` takes a .pt/.npy tensor (N, C, H, W) or (N, T, C, H, W), one image or a
-folder of images (``--size``, ``--mean``, ``--std``); without it the input is the
-moving-dSprites demo (``--batch-size`` videos x ``--frames`` frames). The chosen layers are
+folder of images (``--size``, ``--mean``, ``--std``); (N, T, C, H, W) goes to the model as it
+is, so the model must take sequences (the built-in resnet18 does). Without ``--input`` the input
+is the moving-dSprites demo (``--batch-size`` videos x ``--frames`` frames). The chosen layers are
 recorded for one sequence or image (``--batch-idx``, or ``all``) and frame (``--timestep``)
 and written as ``features_b{B}[_t{T}]_{model}_{size}.pt`` plus one channel-grid PNG per layer
 into ``--save-dir``. Read the file with ``python -m nblib.analyze``.
