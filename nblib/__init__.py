@@ -4,7 +4,7 @@ Subpackages: ``nblib.data`` (datasets), ``nblib.inspect`` (hooks, activation sta
 plots), ``nblib.models``, ``nblib.widgets``. The top level holds the run-time helpers
 every notebook starts with.
 """
-from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoints import CheckpointError, load_checkpoint, load_weights, save_checkpoint
 from .paths import assets_dir, data_root, save_figure
 from .runtime import RunClock, describe_device, device, is_quick, resolve_params, set_seed
 
@@ -19,6 +19,7 @@ __all__ = [
     "device",
     "is_quick",
     "load_checkpoint",
+    "load_weights",
     "resolve_params",
     "save_checkpoint",
     "save_figure",

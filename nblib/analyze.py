@@ -2,61 +2,76 @@
 
 Writes, per layer, ``{layer}_distribution.png``, ``{layer}_channel_stats.png`` and (for
 maps) ``{layer}_spatial_patterns.png``, then ``layer_comparison.png`` and the numbers as
-``stats.md`` and ``stats.json``. Bad input: one line on stderr and exit code 2.
+``stats.md`` and ``stats.json``. Bad input: one line on stderr naming the problem and the
+fix, exit code 2, nothing written (the files are staged and moved into place at the end).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from pathlib import Path
 
-
-def fail(msg: str) -> int:
-    print(f"error: {msg}", file=sys.stderr)
-    return 2
+from .cli import InputError, Parser, StagedDir, check_output_dir, finite_float, run_command
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m nblib.analyze", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog="python -m nblib.analyze", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("features", help="file written by python -m nblib.inspect (or nblib.inspect.save_features)")
     p.add_argument("--layers", nargs="+", help="layers to analyse (default: all in the file)")
     p.add_argument("--save-dir", default="feature_analysis", help="output folder (default: feature_analysis)")
-    p.add_argument("--eps", type=float, default=1e-6, help="|a| <= eps counts as inactive (default 1e-6)")
+    p.add_argument("--eps", type=finite_float, default=1e-6, help="|a| <= eps counts as inactive (default 1e-6)")
     args = p.parse_args(argv)
+    return run_command(lambda: run(args))
 
+
+def run(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import torch
 
-    from .inspect.plots import plot_channel_stats, plot_distribution, plot_layer_comparison, plot_spatial_patterns
-    from .inspect.stats import summarize
     from .inspect.storage import load_features
 
+    if args.eps < 0:
+        raise InputError(f"--eps {args.eps} is negative; give a threshold >= 0 (default 1e-6)")
+    check_output_dir(args.save_dir)
     try:
         feats = load_features(args.features)
     except (FileNotFoundError, ValueError) as exc:
-        return fail(str(exc))
+        raise InputError(str(exc)) from None
     available = list(feats.activations)
     if not available:
-        return fail(f"{args.features} holds no activations")
+        raise InputError(f"{args.features} holds no activations; extract some with python -m nblib.inspect")
     layers = args.layers or available
     unknown = [n for n in layers if n not in feats.activations]
     if unknown:
-        return fail(f"unknown layer {', '.join(unknown)}; available: {', '.join(available)}")
+        raise InputError(f"unknown layer {', '.join(unknown)}; available: {', '.join(available)}")
     for name in layers:
         act = feats.activations[name]
         if act.numel() == 0:
-            return fail(f"layer {name} has empty activations (shape {tuple(act.shape)})")
+            raise InputError(f"layer {name} has empty activations (shape {tuple(act.shape)}); re-extract it")
         if act.dim() < 2:
-            return fail(f"layer {name} has shape {tuple(act.shape)}: expected (N, C, ...) activations")
-
-    out = Path(args.save_dir)
-    out.mkdir(parents=True, exist_ok=True)
+            raise InputError(f"layer {name} has shape {tuple(act.shape)}: expected (N, C, ...) activations")
+        bad = int((~torch.isfinite(act)).sum()) if act.is_floating_point() else 0
+        if bad:
+            raise InputError(f"layer {name} holds {bad} NaN/Inf values; fix the model or input and re-extract")
     acts = {n: feats.activations[n] for n in layers}
-    for name, act in acts.items():
+    with StagedDir(args.save_dir) as stage:
+        write(args, stage.path, acts, feats)
+        out = stage.commit()
+    print(f"wrote {len(list(out.glob('*.png')))} figures, stats.md and stats.json to {args.save_dir}")
+    return 0
+
+
+def write(args, out, acts, feats) -> None:
+    """Every figure and table into the folder ``out``."""
+    import matplotlib.pyplot as plt
+    from tqdm.auto import tqdm
+
+    from .inspect.plots import plot_channel_stats, plot_distribution, plot_layer_comparison, plot_spatial_patterns
+    from .inspect.stats import summarize
+
+    for name, act in tqdm(acts.items(), desc="layers", disable=len(acts) < 8, leave=False):
         figs = {"distribution": plot_distribution(act, name), "channel_stats": plot_channel_stats(act, name, args.eps)}
         if act.dim() >= 3:
             figs["spatial_patterns"] = plot_spatial_patterns(act, name, args.eps)
@@ -73,8 +88,6 @@ def main(argv=None) -> int:
     (out / "stats.json").write_text(json.dumps({"features": str(args.features), "metadata": feats.metadata,
                                                 "layers": rows}, indent=1, default=float))
     print(table[cols].to_string(float_format=lambda v: f"{v:.3f}"))
-    print(f"wrote {len(list(out.glob('*.png')))} figures, stats.md and stats.json to {out}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -124,12 +124,16 @@ def test_a_sparse_relu_layer_is_flagged_critical():
 def test_from_model_markdown_and_plot():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(64, 3))
-    report = FeatureReport.from_model(model, torch.randn(5, 1, 4, 4), layers=["1", "3"])
+    report = FeatureReport.from_model(model, torch.randn(5, 1, 4, 4), layers=["1", "3"], profile="arc_notes")
     assert list(report.table.index) == ["1", "3"] and report.table.loc["1", "samples"] == 5
     md = report.to_markdown()
     assert md.startswith("|") and "±" in md and "critical above 0.5" in md and "research log" in md
+    assert "profile `arc_notes`" in md
     fig = plot_report(report)
     assert len(fig.axes) == 5
+    relative = FeatureReport.from_model(model, torch.randn(5, 1, 4, 4), layers=["1", "3"])
+    assert relative.profile == "relative_to_init" and "profile `relative_to_init`" in relative.to_markdown()
+    assert len(plot_report(relative).axes) == 5
 
 
 def test_attention_shares_and_slot_usage():

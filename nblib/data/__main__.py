@@ -1,21 +1,33 @@
-"""``python -m nblib.data status`` and ``python -m nblib.data prepare NAME --from PATH``."""
+"""``python -m nblib.data status`` and ``python -m nblib.data prepare NAME --from PATH``.
+
+``status`` exits 1 when a dataset that a full (non-quick) run needs is missing. Bad input:
+one line on stderr naming the problem and the fix, exit code 2, and nothing left in the
+data root (``prepare`` validates everything in a staging folder before moving it in).
+"""
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from ..cli import InputError, Parser, run_command
 from ..paths import DATA_ENV, data_root
 from . import arc, cifar10, dsprites, mnist
-from .common import DataNotFoundError
 
 STATUS = {"arc": arc.status, "dsprites": dsprites.status, "mnist": mnist.status, "cifar10": cifar10.status}
+EXIT_MISSING = 1
 
 
 def cmd_status(_args) -> int:
     print(f"data root: {data_root()}  (set ${DATA_ENV} to move it)")
+    missing = []
     for name, fn in STATUS.items():
-        print(f"  {name:9s} {fn()}")
+        line = fn()
+        print(f"  {name:9s} {line}")
+        if "MISSING" in line:
+            missing.append(name)
+    if missing:
+        print(f"missing for a full run: {', '.join(missing)}; see the fix on each line above", file=sys.stderr)
+        return EXIT_MISSING
     return 0
 
 
@@ -24,8 +36,9 @@ def cmd_prepare(args) -> int:
         print(f"{args.name}: nothing to prepare ({STATUS[args.name]()})")
         return 0
     if not args.src and not args.download:
-        print(f"error: give --from PATH or --download for {args.name}", file=sys.stderr)
-        return 2
+        raise InputError(f"give --from PATH or --download for {args.name}")
+    if args.src and args.download:
+        raise InputError("give either --from PATH or --download, not both")
     if args.name == "mnist":
         if args.download:
             mnist.download_mnist()
@@ -40,7 +53,7 @@ def cmd_prepare(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nblib.data", description=__doc__)
+    parser = Parser(prog="python -m nblib.data", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("status", help="list each dataset, where it was found and its size")
     prep = sub.add_parser("prepare", help="import local files (or download) into the data root")
@@ -48,11 +61,7 @@ def main(argv=None) -> int:
     prep.add_argument("--from", dest="src", metavar="PATH", help="folder or archive holding the files")
     prep.add_argument("--download", action="store_true", help="fetch with torchvision (needs network)")
     args = parser.parse_args(argv)
-    try:
-        return {"status": cmd_status, "prepare": cmd_prepare}[args.command](args)
-    except (DataNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return run_command(lambda: {"status": cmd_status, "prepare": cmd_prepare}[args.command](args), expected=(ValueError,))
 
 
 if __name__ == "__main__":

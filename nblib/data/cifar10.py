@@ -13,8 +13,11 @@ The cache is a dict of tensors and strings, read back with ``weights_only=True``
 from __future__ import annotations
 
 import io
+import pickle
 import tarfile
+import tempfile
 import time
+import zlib
 from pathlib import Path
 
 import torch
@@ -46,13 +49,25 @@ def cache_path(root: Path | None = None) -> Path:
     return (root or data_root()) / "cifar10" / CACHE_NAME
 
 
-def _decode_jpegs(blobs: list[bytes]) -> torch.Tensor:
+def _decode_jpegs(blobs: list[tuple[str, bytes]]) -> torch.Tensor:
     """JPEG bytes -> (N, 3, H, W) uint8 (Pillow; torchvision's codecs are deprecated)."""
     import numpy as np
     from PIL import Image
 
-    arrays = np.stack([np.asarray(Image.open(io.BytesIO(b)).convert("RGB")) for b in blobs])  # (N, H, W, 3)
-    return torch.from_numpy(arrays).permute(0, 3, 1, 2).contiguous()  # (N, 3, H, W)
+    from PIL import UnidentifiedImageError
+    from tqdm.auto import tqdm
+
+    arrays = []
+    for name, blob in tqdm(blobs, desc="decoding JPEGs", disable=len(blobs) < 1000, leave=False):
+        try:
+            arrays.append(np.asarray(Image.open(io.BytesIO(blob)).convert("RGB")))  # (H, W, 3)
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise ValueError(f"cannot decode image {name} ({exc.__class__.__name__}); "
+                             "remove or replace it and prepare again") from None
+    if len({a.shape for a in arrays}) > 1:
+        raise ValueError(f"the JPEGs have different sizes ({sorted({a.shape for a in arrays})[:3]}); "
+                         "CIFAR-10 images are all 32x32")
+    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()  # (N, 3, H, W)
 
 
 def _from_named_jpegs(items: list[tuple[str, bytes]]) -> dict:
@@ -63,8 +78,9 @@ def _from_named_jpegs(items: list[tuple[str, bytes]]) -> dict:
             (p, b) for p, b in items if p.split("/")[-3] == split and p.split("/")[-2] in CLASSES
         )
         if not chosen:
-            raise DataNotFoundError(f"no {split}/CLASS/*.jpg images found")
-        out[f"{split}_images"] = _decode_jpegs([b for _, b in chosen])
+            raise DataNotFoundError(f"no {split}/CLASS/*.jpg images found (CLASS one of {', '.join(CLASSES)}); "
+                                    "pass a folder or archive with that layout")
+        out[f"{split}_images"] = _decode_jpegs(chosen)
         out[f"{split}_labels"] = torch.tensor([CLASSES.index(p.split("/")[-2]) for p, _ in chosen])
     return out
 
@@ -93,29 +109,47 @@ def _from_batches_py(folder: Path) -> dict:
     return out
 
 
+def _decode_source(src: Path) -> tuple[dict, str]:
+    """Decode ``src`` into the cache's tensors; (tensors, kind of pixels)."""
+    if not src.exists():
+        raise DataNotFoundError(f"{src} does not exist; pass {FIX.split(' (')[0]}")
+    if src.is_file() and src.name == "cifar-10-python.tar.gz":
+        with tempfile.TemporaryDirectory() as tmp:  # never extracted beside the source
+            with tarfile.open(src) as tf:
+                tf.extractall(tmp, filter="data")
+            return _from_batches_py(Path(tmp) / "cifar-10-batches-py"), "original pixels"
+    if src.is_file() and tarfile.is_tarfile(src):
+        return _from_named_jpegs(_read_tar_jpegs(src)), "JPEG re-encoded pixels"
+    if (src / "cifar-10-batches-py").is_dir() or src.name == "cifar-10-batches-py":
+        folder = src if src.name == "cifar-10-batches-py" else src / "cifar-10-batches-py"
+        return _from_batches_py(folder), "original pixels"
+    if src.is_dir():
+        return _from_named_jpegs(_read_tree_jpegs(src)), "JPEG re-encoded pixels"
+    raise DataNotFoundError(f"{src} is neither a folder nor a readable tarball (corrupt archive?); {FIX}")
+
+
 def build_cache(src: Path, root: Path | None = None) -> Path:
-    """Decode ``src`` (any supported layout) once and write the uint8 cache."""
+    """Decode ``src`` (any supported layout) once and write the uint8 cache.
+
+    The cache is written to a staging folder and renamed into place: a rejected source
+    (corrupt archive, undecodable JPEG, interrupt) leaves nothing in the data root.
+    """
+    from ..cli import StagedDir
+
     src = Path(src).expanduser().resolve()
     t0 = time.perf_counter()
-    if src.is_file() and src.name == "cifar-10-python.tar.gz":
-        with tarfile.open(src) as tf:
-            tf.extractall(src.parent / "_extract", filter="data")
-        tensors, kind = _from_batches_py(src.parent / "_extract" / "cifar-10-batches-py"), "original pixels"
-    elif src.is_file() and tarfile.is_tarfile(src):
-        tensors, kind = _from_named_jpegs(_read_tar_jpegs(src)), "JPEG re-encoded pixels"
-    elif (src / "cifar-10-batches-py").is_dir() or src.name == "cifar-10-batches-py":
-        folder = src if src.name == "cifar-10-batches-py" else src / "cifar-10-batches-py"
-        tensors, kind = _from_batches_py(folder), "original pixels"
-    elif src.is_dir():
-        tensors, kind = _from_named_jpegs(_read_tree_jpegs(src)), "JPEG re-encoded pixels"
-    else:
-        raise DataNotFoundError(f"{src} is neither a folder nor a tarball")
+    try:
+        tensors, kind = _decode_source(src)
+    except (tarfile.TarError, EOFError, zlib.error, OSError, RuntimeError, pickle.UnpicklingError) as exc:
+        if isinstance(exc, DataNotFoundError):
+            raise
+        raise ValueError(f"{src} is corrupt or truncated ({exc.__class__.__name__}: {' '.join(str(exc).split())[:100]}); "
+                         "copy the original archive again") from None
     tensors.update(classes=list(CLASSES), source=f"CIFAR-10 ({kind}) decoded from {src}", format=FORMAT)
     dest = cache_path(root)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_suffix(".tmp")
-    torch.save(tensors, tmp)
-    tmp.replace(dest)  # atomic: an interrupted decode never leaves a half-written cache
+    with StagedDir(dest.parent, flag="data root") as stage:
+        torch.save(tensors, stage.path / dest.name)
+        stage.commit()
     print(f"cifar10: decoded {len(tensors['train_labels']):,} train + {len(tensors['test_labels']):,} test "
           f"images from {src} in {time.perf_counter() - t0:.1f} s -> {dest}")
     return dest

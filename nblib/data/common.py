@@ -9,10 +9,11 @@ from urllib.parse import urlparse
 
 import torch
 
+from ..cli import InputError
 from ..runtime import is_quick
 
 
-class DataNotFoundError(FileNotFoundError):
+class DataNotFoundError(InputError, FileNotFoundError):
     """A dataset is not in the data root. The message names the command that fixes it."""
 
 

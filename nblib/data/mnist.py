@@ -53,14 +53,17 @@ def read_idx(path: Path) -> np.ndarray:
     with opener(path, "rb") as f:
         data = f.read()
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
-        raise ValueError(f"{path} is not an IDX file (bad magic number)")
+        raise ValueError(f"{path} is not an IDX file (bad magic number); pass the MNIST IDX files")
     if data[2] != 0x08:
         raise ValueError(f"{path}: only unsigned-byte IDX files are supported (type 0x{data[2]:02x})")
     ndim = data[3]
+    if len(data) < 4 + 4 * ndim:
+        raise ValueError(f"{path}: header cut short (truncated); copy the complete file again")
     dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(dims)):
-        raise ValueError(f"{path}: header says {dims} but holds {body.size} values (truncated?)")
+        raise ValueError(f"{path}: header says {dims} but holds {body.size} values (truncated); "
+                         "copy the complete file again")
     return body.reshape(dims)
 
 
@@ -152,30 +155,42 @@ def download_mnist(root: Path | None = None) -> None:
 
 
 def prepare_mnist(src: Path, root: Path | None = None) -> list[str]:
-    """Import IDX files (.gz or raw) from ``src`` into ``<root>/MNIST/raw`` (decompressed)."""
+    """Import IDX files (.gz or raw) from ``src`` into ``<root>/MNIST/raw`` (decompressed).
+
+    Every file is validated in a staging folder first; a rejected import (wrong MD5,
+    truncated or corrupt file, nothing found, interrupt) leaves nothing in the data root.
+    """
+    from ..cli import StagedDir
+
     src = Path(src)
     if not src.exists():
-        raise DataNotFoundError(f"{src} does not exist")
-    dest = raw_dir(root)
-    dest.mkdir(parents=True, exist_ok=True)
-    done = []
+        raise DataNotFoundError(f"{src} does not exist; pass the folder holding the MNIST IDX files")
+    hits = {}
     for stem in [s for pair in FILES.values() for s in pair]:
-        hits = sorted(src.rglob(stem)) + sorted(src.rglob(stem + ".gz")) if src.is_dir() else []
-        if not hits:
-            continue
-        path = hits[0]
-        if path.suffix == ".gz":
-            digest = hashlib.md5(path.read_bytes()).hexdigest()
-            if digest != MD5_GZ[stem]:
-                raise ValueError(f"{path}: MD5 {digest} is not the official {MD5_GZ[stem]}")
-            with gzip.open(path, "rb") as fin, open(dest / stem, "wb") as fout:
-                shutil.copyfileobj(fin, fout)
-        else:
-            shutil.copyfile(path, dest / stem)
-        read_idx(dest / stem)  # validate what we wrote
-        done.append(f"{stem} <- {path}")
-    if not done:
-        raise DataNotFoundError(f"no MNIST IDX files (e.g. t10k-images-idx3-ubyte.gz) under {src}")
+        found = sorted(src.rglob(stem)) + sorted(src.rglob(stem + ".gz")) if src.is_dir() else []
+        if found:
+            hits[stem] = found[0]
+    if not hits:
+        raise DataNotFoundError(f"no MNIST IDX files (e.g. t10k-images-idx3-ubyte.gz) under {src}; "
+                                "pass the folder holding them")
+    done = []
+    with StagedDir(raw_dir(root), flag="data root") as stage:
+        for stem, path in hits.items():
+            try:
+                if path.suffix == ".gz":
+                    digest = hashlib.md5(path.read_bytes()).hexdigest()
+                    if digest != MD5_GZ[stem]:
+                        raise ValueError(f"{path}: MD5 {digest} is not the official {MD5_GZ[stem]}; "
+                                         "copy the original file again")
+                    with gzip.open(path, "rb") as fin, open(stage.path / stem, "wb") as fout:
+                        shutil.copyfileobj(fin, fout)
+                else:
+                    shutil.copyfile(path, stage.path / stem)
+                read_idx(stage.path / stem)  # validate what we wrote
+            except (OSError, EOFError) as exc:
+                raise ValueError(f"{path} is corrupt ({exc.__class__.__name__}); copy the original file again") from None
+            done.append(f"{stem} <- {path}")
+        stage.commit()
     return done
 
 

@@ -1,7 +1,8 @@
 """Feature-map inspection: hooks, activation statistics, plots, storage.
 
-The command line lives in ``python -m nblib.inspect`` (extraction) and
-``python -m nblib.analyze`` (analysis of a saved file).
+The command line lives in ``python -m nblib.inspect`` (extraction from any model:
+``--model MODULE:CALLABLE``, ``--input`` images or tensors) and ``python -m nblib.analyze``
+(analysis of a saved file).
 """
 from .hooks import ActivationCache, Inspector, count_hooks, leaf_names, resolve_names, run_with_cache
 from .plots import (
@@ -10,6 +11,7 @@ from .plots import (
     plot_feature_maps,
     plot_layer_comparison,
     plot_model_comparison,
+    plot_report,
     plot_spatial_patterns,
     plot_spatial_similarity,
 )
@@ -26,16 +28,25 @@ from .stats import (
     value_histogram,
 )
 from .storage import FeatureFile, load_features, save_features
-from .report import (
+from .inputs import UserInput, load_input
+from .loading import BuiltModel, build_from_spec
+from .thresholds import (
+    ARC_NOTES,
     DEFAULT_THRESHOLDS,
-    FeatureReport,
+    INSPECTION_GUIDE,
+    PROFILES,
+    RELATIVE_TO_INIT,
+    RelativeRule,
     Threshold,
+    reinitialised_copy,
+)
+from .report import (
+    FeatureReport,
     feature_report,
     masked_channel_entropy,
     masked_dead_channels,
     masked_mean,
     masked_sparsity,
-    plot_report,
 )
 from .slots import (
     ARC_CMAP,
@@ -48,6 +59,16 @@ from .slots import (
 )
 
 __all__ = [
+    "BuiltModel",
+    "UserInput",
+    "build_from_spec",
+    "load_input",
+    "ARC_NOTES",
+    "INSPECTION_GUIDE",
+    "PROFILES",
+    "RELATIVE_TO_INIT",
+    "RelativeRule",
+    "reinitialised_copy",
     "ARC_CMAP",
     "ARC_PALETTE",
     "DEFAULT_THRESHOLDS",

@@ -23,6 +23,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .cache import ActivationCache
+
 NamesFilter = None | str | type | Callable[[str], bool] | Iterable[str | type]
 
 
@@ -30,15 +32,18 @@ def resolve_names(model: nn.Module, names_filter: NamesFilter = None) -> list[st
     """Dotted module names selected by ``names_filter``, in the model's order.
 
     Args:
-        names_filter: None (every submodule), an exact name, a glob ("layer*", "*.relu"),
-            an ``nn.Module`` subclass (every instance), a predicate on names, or a list of these.
+        names_filter: None (every submodule, each once), an exact name, a glob ("layer*",
+            "*.relu"), an ``nn.Module`` subclass (every instance), a predicate on names, or a
+            list of these. A module registered under two names (``self.a = self.b = relu``)
+            can be asked for by either name.
     Raises:
-        KeyError: an exact name that is not in the model, with the closest available names.
+        KeyError: an exact name that is not in the model, or a glob that matches nothing,
+            with the closest available names.
     """
-    modules = dict(model.named_modules())
-    names = [n for n in modules if n]  # "" is the model itself
     if names_filter is None:
-        return names
+        return [n for n, _ in model.named_modules() if n]  # "" is the model itself
+    modules = dict(model.named_modules(remove_duplicate=False))  # aliases too
+    names = [n for n in modules if n]
     if callable(names_filter) and not isinstance(names_filter, type):
         return [n for n in names if names_filter(n)]
     items = [names_filter] if isinstance(names_filter, (str, type)) else list(names_filter)
@@ -49,15 +54,23 @@ def resolve_names(model: nn.Module, names_filter: NamesFilter = None) -> list[st
         elif any(ch in item for ch in "*?["):
             hits = fnmatch.filter(names, item)
             if not hits:
-                raise KeyError(f"pattern {item!r} matches no module; available: {', '.join(names[:40])}")
+                raise KeyError(f"pattern {item!r} matches no module{_suggest(item, names)}; "
+                               f"available: {', '.join(names[:40])}" + (" ..." if len(names) > 40 else ""))
             chosen.update(hits)
         elif item in modules and item:
             chosen.add(item)
         else:
-            close = difflib.get_close_matches(item, names, n=5)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise KeyError(f"unknown layer {item!r}{hint}; available: {', '.join(names)}")
+            raise KeyError(f"unknown layer {item!r}{_suggest(item, names)}; available: {', '.join(names)}")
     return [n for n in names if n in chosen]
+
+
+def _suggest(item: str, names: list[str]) -> str:
+    """" (did you mean a, b?)" for the names closest to ``item`` (wildcards ignored), or ""."""
+    plain = item.translate(str.maketrans("", "", "*?[]"))
+    close = difflib.get_close_matches(item, names, n=5) or difflib.get_close_matches(plain, names, n=5, cutoff=0.5)
+    folded = fnmatch.filter([n.lower() for n in names], item.lower())  # a case slip
+    close = list(dict.fromkeys([n for n in names if n.lower() in folded][:5] + close))[:5]
+    return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
 def _first_tensor(output):
@@ -78,46 +91,6 @@ def _as_index(sel, size: int, what: str):
     return idx
 
 
-class ActivationCache(Mapping):
-    """Name -> tensor mapping filled by an :class:`Inspector`.
-
-    With ``accumulate=True`` every forward pass adds a chunk and reading a name
-    concatenates its chunks along dim 0; with ``store="disk"`` chunks are files, read
-    back lazily (``torch.load(weights_only=True)``).
-    """
-
-    def __init__(self) -> None:
-        self._chunks: dict[str, list] = {}
-        self.grads: ActivationCache | None = None  # the gradients, when recorded
-
-    def _add(self, name: str, value, accumulate: bool) -> None:
-        if accumulate:
-            self._chunks.setdefault(name, []).append(value)
-        else:
-            self._chunks[name] = [value]
-
-    def __getitem__(self, name: str) -> torch.Tensor:
-        if name not in self._chunks:
-            raise KeyError(f"no activations recorded for {name!r}; recorded: {', '.join(self._chunks) or 'none'}")
-        chunks = [torch.load(c, weights_only=True) if isinstance(c, Path) else c for c in self._chunks[name]]
-        return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
-
-    def __iter__(self):
-        return iter(self._chunks)
-
-    def __len__(self) -> int:
-        return len(self._chunks)
-
-    def clear(self) -> None:
-        self._chunks.clear()
-
-    def to_dict(self) -> dict[str, torch.Tensor]:
-        return {k: self[k] for k in self}
-
-    def __repr__(self) -> str:
-        return f"ActivationCache({', '.join(self._chunks)})"
-
-
 class Inspector:
     """Context manager that records module outputs (and optionally their gradients).
 
@@ -133,9 +106,19 @@ class Inspector:
             frames; with it, ``batch_idx``/``timestep`` select sequences and frames.
         batch_idx: keep only these samples (int or list); sequences if ``seq_len``.
         timestep: keep only these frames (int or list); needs ``seq_len``.
+        batch_size: B, the number of sequences per forward pass. By default read from the
+            input: (B, T, ...) when it is 3-D or 5-D with dim 1 == T, else (B*T, ...) frames.
+            See :meth:`select` for how each layer's output is read.
 
     A module called several times in one forward pass is recorded as ``name``,
-    ``name:1``, ``name:2``...
+    ``name:1``, ``name:2``... A module registered under several names is hooked once and
+    recorded under each name that was asked for. Outputs that are tuples (``nn.LSTM``,
+    ``nn.MultiheadAttention``) are recorded by their first tensor.
+
+    Only modules can be hooked: a functional op inside ``forward`` (``torch.relu(x)``,
+    ``F.gelu``, ``x + y``) has no name. To record it, make it a module
+    (``self.act = nn.ReLU()`` and call ``self.act(x)``), or wrap it in ``nn.Identity``:
+    ``self.after_relu = nn.Identity()`` and ``x = self.after_relu(torch.relu(x))``.
     """
 
     def __init__(
@@ -150,6 +133,7 @@ class Inspector:
         seq_len: int | None = None,
         batch_idx: int | Iterable[int] | None = None,
         timestep: int | Iterable[int] | None = None,
+        batch_size: int | None = None,
     ):
         if store not in {"device", "cpu", "disk"}:
             raise ValueError(f"store must be 'device', 'cpu' or 'disk', got {store!r}")
@@ -160,7 +144,8 @@ class Inspector:
         self.model, self.backward, self.store = model, backward, store
         self.save_dir = Path(save_dir) if save_dir is not None else None
         self.accumulate, self.seq_len = accumulate, seq_len
-        self.batch_idx, self.timestep = batch_idx, timestep
+        self.batch_idx, self.timestep, self.batch_size = batch_idx, timestep, batch_size
+        self._batch: int | None = batch_size
         self.names = resolve_names(model, names)  # raises before any hook exists
         self.cache, self.grads = ActivationCache(), ActivationCache()
         self.cache.grads = self.grads
@@ -172,11 +157,14 @@ class Inspector:
     def attach(self) -> "Inspector":
         if self._handles:
             raise RuntimeError("Inspector is already attached")
-        modules = dict(self.model.named_modules())
+        modules = dict(self.model.named_modules(remove_duplicate=False))
+        groups: dict[int, list[str]] = {}  # one hook per module, however many names it has
+        for name in self.names:
+            groups.setdefault(id(modules[name]), []).append(name)
         try:
             self._handles.append(self.model.register_forward_pre_hook(self._new_forward))
-            for name in self.names:
-                self._handles.append(modules[name].register_forward_hook(self._make_hook(name)))
+            for names in groups.values():
+                self._handles.append(modules[names[0]].register_forward_hook(self._make_hook(names)))
         except BaseException:
             self.detach()
             raise
@@ -197,24 +185,59 @@ class Inspector:
     def attached(self) -> bool:
         return bool(self._handles)
 
+    def _sequences_in(self, x) -> int | None:
+        """B, the number of sequences in the model's input: (B, T, ...) for 3-D and 5-D+ inputs
+        whose dim 1 is T, else (B*T, ...) frames."""
+        if not self.seq_len or x is None or x.dim() == 0:
+            return None
+        if x.dim() in (3, 5, 6) and x.shape[1] == self.seq_len:
+            return x.shape[0]
+        return x.shape[0] // self.seq_len if x.shape[0] % self.seq_len == 0 else None
+
     # -- capture -----------------------------------------------------------------------
     def _new_forward(self, module, args) -> None:
         self._forward += 1
+        self._batch = self.batch_size if self.batch_size is not None else self._sequences_in(_first_tensor(args))
         self._calls.clear()
         if not self.accumulate:
             self.cache.clear()
             self.grads.clear()
 
     def select(self, t: torch.Tensor) -> torch.Tensor:
-        """Apply the sample / sequence / frame selection to one captured tensor."""
-        if self.seq_len and t.dim() > 0 and t.shape[0] % self.seq_len == 0:
-            seq = t.view(t.shape[0] // self.seq_len, self.seq_len, *t.shape[1:])  # (B, T, ...)
-            seq = seq[_as_index(self.batch_idx, seq.shape[0], "batch_idx")]
-            seq = seq[:, _as_index(self.timestep, self.seq_len, "timestep")]
-            return seq.reshape(-1, *t.shape[1:])  # (B' * T', ...)
-        if self.batch_idx is not None and t.dim() > 0:
+        """Apply the sample / sequence / frame selection to one captured tensor.
+
+        With ``seq_len`` T and B sequences in the input, a layer output is read as
+        (B*T, ...) frames when its first dim is B*T, as (B, T, F...) when it has 3+ dims and
+        the first two are (B, T), as (T, B, F...) when they are (T, B) (``nn.LSTM`` without
+        ``batch_first``), and else as (B, ...) per-sequence values (only ``batch_idx``
+        applies) when its first dim is B: a (B, classes) head stays per sequence even when
+        classes == T. Selected sequences and frames come back as (B' * T', ...).
+        Other shapes are kept whole.
+        """
+        if t.dim() == 0:
+            return t
+        b, steps = self._batch, self.seq_len
+        if steps and b is None and t.shape[0] % steps == 0:  # input of unknown layout: assume frames
+            b = t.shape[0] // steps
+        if steps and b:
+            if t.shape[0] == b * steps:
+                return self._pick(t.view(b, steps, *t.shape[1:]))
+            if t.dim() >= 3 and tuple(t.shape[:2]) == (b, steps):
+                return self._pick(t)
+            if t.dim() >= 3 and tuple(t.shape[:2]) == (steps, b):
+                return self._pick(t.transpose(0, 1))
+            if t.shape[0] == b:
+                return t if self.batch_idx is None else t[_as_index(self.batch_idx, b, "batch_idx")]
+            return t
+        if self.batch_idx is not None:
             return t[_as_index(self.batch_idx, t.shape[0], "batch_idx")]
         return t
+
+    def _pick(self, seq: torch.Tensor) -> torch.Tensor:
+        """(B, T, ...) -> the selected (B' * T', ...)."""
+        seq = seq[_as_index(self.batch_idx, seq.shape[0], "batch_idx")]
+        seq = seq[:, _as_index(self.timestep, seq.shape[1], "timestep")]
+        return seq.reshape(-1, *seq.shape[2:])
 
     def _keep(self, t: torch.Tensor, name: str, kind: str):
         t = self.select(t.detach())
@@ -228,17 +251,24 @@ class Inspector:
             return path
         return t.clone()
 
-    def _make_hook(self, name: str):
+    def _make_hook(self, names: list[str]):
         def hook(module, args, output):
-            n = self._calls.get(name, 0)
-            self._calls[name] = n + 1
-            key = name if n == 0 else f"{name}:{n}"
+            n = self._calls.get(names[0], 0)
+            self._calls[names[0]] = n + 1
             tensor = _first_tensor(output)
             if tensor is None:
                 return
-            self.cache._add(key, self._keep(tensor, key, "activations"), self.accumulate)
-            if self.backward and tensor.requires_grad:
-                tensor.register_hook(lambda g: self.grads._add(key, self._keep(g, key, "grads"), self.accumulate))
+            for name in names:
+                key = name if n == 0 else f"{name}:{n}"
+                self.cache._add(key, self._keep(tensor, key, "activations"), self.accumulate)
+                if self.backward and tensor.requires_grad:
+                    tensor.register_hook(self._grad_hook(key))
+
+        return hook
+
+    def _grad_hook(self, key: str):
+        def hook(grad):
+            self.grads._add(key, self._keep(grad, key, "grads"), self.accumulate)
 
         return hook
 

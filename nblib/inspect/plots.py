@@ -191,3 +191,40 @@ def plot_model_comparison(a: torch.Tensor, b: torch.Tensor, name: str = "", labe
     axes[3].set(title="value histograms", xlabel="activation")
     fig.suptitle(f"{name}: {labels[0]} vs {labels[1]}")
     return fig
+
+
+VERDICT_COLOURS = {"ok": "tab:green", "low": "tab:orange", "high": "tab:orange", "critical": "tab:red", "n/a": "tab:gray"}
+
+
+def plot_report(report, metrics: Sequence[str] | None = None, title: str = ""):
+    """Per-layer bars of each metric (error bars: std over samples), coloured by verdict,
+    with the threshold's ok range shaded green and its critical region red."""
+    from .report import METRICS
+
+    metrics = METRICS if metrics is None else metrics
+    t = report.table
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 3.6), squeeze=False)
+    labels = [str(i) for i in t.index]
+    for ax, key in zip(axes[0], metrics):
+        err = t[f"{key}_std"] if f"{key}_std" in t else None
+        ax.bar(labels, t[key], yerr=err, capsize=3, color=[VERDICT_COLOURS[v] for v in t[f"{key}_verdict"]])
+        th = report.thresholds.get(key) if report.profile != "relative_to_init" else None
+        values = t[key].astype(float).fillna(0.0)
+        top = max(float(values.max()) * 1.2, 0.05)
+        bottom = min(float(values.min()) * 1.2, 0.0)
+        if th is not None:
+            top = max(top, th.ok[0] * 1.15 if math.isfinite(th.ok[0]) else top)
+            if th.critical_above is not None:
+                top = max(top, th.critical_above * 1.1)
+            ax.axhspan(max(th.ok[0], bottom), min(th.ok[1], top), color="tab:green", alpha=0.08)
+            if th.critical_above is not None:
+                ax.axhspan(th.critical_above, top, color="tab:red", alpha=0.06)
+            if th.critical_below is not None:
+                ax.axhspan(bottom, th.critical_below, color="tab:red", alpha=0.06)
+        ax.set_ylim(bottom, top)
+        ax.set_title(key.replace("_", " "))
+        ax.tick_params(axis="x", rotation=45, labelsize=8)
+    bands = "green band: ok range; red: critical; " if report.profile != "relative_to_init" else ""
+    fig.suptitle(title or f"feature report, profile {report.profile} ({bands}bar colour: verdict)")
+    fig.tight_layout()
+    return fig

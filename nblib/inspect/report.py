@@ -19,62 +19,35 @@ of every sample (``dead_fraction`` = dead / channels). The table gives the mean 
 samples. Layers without spatial dims, (N, C), have per-sample sparsity and mean; their entropy is
 each channel's histogram over samples (std over channels) and their diversity is NaN.
 
-Thresholds (:data:`DEFAULT_THRESHOLDS`) say where each number comes from: the research log on
-the ARC slot-attention model (``shared/seeds/000_*``), the feature-inspection guide (notebook 00)
-or our own choice where neither gives a number.
+Verdicts come from a threshold profile (:mod:`nblib.inspect.thresholds`), named in
+``report.profile`` and in the Markdown: ``relative_to_init`` (default whenever there is a
+reference) judges each layer against the same layer of the architecture at initialisation
+(:meth:`FeatureReport.from_model` runs a re-initialised copy on the same inputs);
+``inspection_guide`` and ``arc_notes`` are fixed numbers from the feature-inspection guide and
+the ARC research log. Without a reference, :func:`feature_report` uses ``arc_notes`` and says so.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
 from .hooks import NamesFilter, run_with_cache
 from .stats import DEFAULT_BINS, DEFAULT_EPS, _check, channel_entropy, spatial_diversity
+from .thresholds import (
+    DEFAULT_THRESHOLDS,
+    FIXED_PROFILES,
+    PROFILES,
+    RELATIVE_TO_INIT,
+    Threshold,
+    reinitialised_copy,
+)
 
 METRICS = ("sparsity", "spatial_diversity", "mean_activation", "channel_entropy", "dead_fraction")
 VERDICTS = ("ok", "low", "high", "critical", "n/a")
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """Healthy range of one metric.
-
-    ``verdict(v)``: "n/a" for NaN; "critical" below ``critical_below`` or above ``critical_above``;
-    "ok" inside ``ok`` (inclusive); else "low" or "high".
-    """
-
-    ok: tuple[float, float]
-    critical_below: float | None = None
-    critical_above: float | None = None
-    source: str = ""
-
-    def verdict(self, value: float) -> str:
-        if value is None or math.isnan(value):
-            return "n/a"
-        if (self.critical_below is not None and value < self.critical_below) or (
-                self.critical_above is not None and value > self.critical_above):
-            return "critical"
-        if self.ok[0] <= value <= self.ok[1]:
-            return "ok"
-        return "low" if value < self.ok[0] else "high"
-
-
-DEFAULT_THRESHOLDS: dict[str, Threshold] = {
-    "sparsity": Threshold((0.0, 0.40), critical_above=0.50,
-                          source="research log: 60.5% is 'CRITICAL' (critical above 0.5); target 'Sparsity < 40%'"),
-    "spatial_diversity": Threshold((0.50, 2.0),
-                                   source="research log calls 0.589 'acceptable'; the 0.5 floor is ours"),
-    "mean_activation": Threshold((0.1, 2.0), source="feature-inspection guide's healthy mean 0.1-2.0 (notebook 00)"),
-    "channel_entropy": Threshold((3.0, math.inf),
-                                 source="research log: 'should ideally be > 3.0' (bits here; its unit is unknown)"),
-    "dead_fraction": Threshold((0.0, 0.05), critical_above=0.25,
-                               source="ours (the research log says 'many channels are dead' without a number)"),
-}
 
 
 def _valid_positions(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -143,8 +116,8 @@ def masked_channel_entropy(x: torch.Tensor, mask: torch.Tensor | None = None, bi
     n, c = x.shape[:2]
     values, sample, n_valid = _valid_values(x, mask)  # (V, C), (V,), (N,)
     rows = sample[:, None].expand_as(values)
-    lo = torch.full((n, c), math.inf, device=x.device).scatter_reduce(0, rows, values, "amin")  # (N, C)
-    hi = torch.full((n, c), -math.inf, device=x.device).scatter_reduce(0, rows, values, "amax")
+    lo = torch.full((n, c), math.inf, device=x.device, dtype=values.dtype).scatter_reduce(0, rows, values, "amin")  # (N, C)
+    hi = torch.full((n, c), -math.inf, device=x.device, dtype=values.dtype).scatter_reduce(0, rows, values, "amax")
     span = (hi - lo).clamp_min(torch.finfo(values.dtype).tiny)
     idx = ((values - lo[sample]) / span[sample] * bins).nan_to_num(0).long().clamp_(0, bins - 1)  # (V, C) bin
     flat = (rows * c + torch.arange(c, device=x.device)) * bins + idx  # (V, C) index into (N, C, bins)
@@ -179,6 +152,17 @@ def layer_metrics(x: torch.Tensor, mask: torch.Tensor | None = None, eps: float 
     }
 
 
+def _summary_row(metrics: dict[str, torch.Tensor], dead: torch.Tensor) -> dict:
+    """Mean and std over samples of each metric, dead channels and their fraction."""
+    row: dict[str, object] = {}
+    for key in ("sparsity", "spatial_diversity", "mean_activation", "channel_entropy"):
+        row[key], row[f"{key}_std"] = _mean_std(metrics[key].cpu())
+    row["dead_channels"], row["channels"] = int(dead.sum()), dead.numel()
+    row["dead_fraction"] = row["dead_channels"] / max(row["channels"], 1)
+    row["samples"] = metrics["sparsity"].numel()
+    return row
+
+
 def _mean_std(v: torch.Tensor) -> tuple[float, float]:
     v = v[~v.isnan()].double()
     if v.numel() == 0:
@@ -193,7 +177,10 @@ class FeatureReport:
     Attributes:
         per_sample: layer -> metric -> (N,) values per sample (entropy of (N, C) layers: (C,)).
         dead: layer -> (C,) bool dead channels over all samples.
-        thresholds: metric -> :class:`Threshold`.
+        thresholds: metric -> :class:`Threshold` of a fixed profile (unused by ``relative_to_init``).
+        profile: the threshold profile the verdicts use.
+        reference: layer -> metric -> value of the same layer at initialisation (``relative_to_init``).
+        not_reinitialised: parameters the re-initialised copy kept (no initialiser covers them).
     """
 
     per_sample: dict[str, dict[str, torch.Tensor]]
@@ -201,30 +188,54 @@ class FeatureReport:
     thresholds: Mapping[str, Threshold] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     eps: float = DEFAULT_EPS
     bins: int = DEFAULT_BINS
+    profile: str = "arc_notes"
+    reference: dict[str, dict[str, float]] | None = None
+    not_reinitialised: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_model(cls, model: torch.nn.Module, *inputs, layers: NamesFilter = None, mask=None, **kwargs):
-        """Run ``model(*inputs)`` once with hooks on ``layers`` and report on what they produce."""
+    def from_model(cls, model: torch.nn.Module, *inputs, layers: NamesFilter = None, mask=None,
+                   profile: str = "relative_to_init", init_model: torch.nn.Module | None = None, seed: int = 0,
+                   **kwargs):
+        """Run ``model(*inputs)`` once with hooks on ``layers`` and report on what they produce.
+
+        With ``profile="relative_to_init"`` (default) the same inputs also go through the
+        architecture at initialisation: ``init_model`` if given (e.g. the constructor called
+        again, for models with their own init scheme), else :func:`reinitialised_copy`
+        (``reset_parameters()`` of every submodule, seeded by ``seed``).
+        """
         _, cache = run_with_cache(model, *inputs, names_filter=layers)
-        return feature_report(cache, mask=mask, **kwargs)
+        if profile != "relative_to_init":
+            return feature_report(cache, mask=mask, profile=profile, **kwargs)
+        kept: list[str] = []
+        if init_model is None:
+            init_model, kept = reinitialised_copy(model, seed)
+        _, init_cache = run_with_cache(init_model, *inputs, names_filter=list(cache))
+        report = feature_report(cache, mask=mask, reference=init_cache, profile=profile, **kwargs)
+        report.not_reinitialised = kept
+        return report
+
+    def threshold(self, layer: str, metric: str) -> Threshold | None:
+        """The threshold that judges ``metric`` of ``layer`` under this report's profile."""
+        if self.profile == "relative_to_init":
+            rule = RELATIVE_TO_INIT.get(metric)
+            return rule.at(self.reference[layer][metric]) if rule is not None else None
+        return self.thresholds.get(metric)
 
     @property
     def table(self):
         """pandas DataFrame, one row per layer: each metric's mean and ``*_std`` over samples,
-        ``dead_channels``, ``channels``, ``samples`` and one ``*_verdict`` column per metric."""
+        ``dead_channels``, ``channels``, ``samples``, one ``*_verdict`` column per metric and,
+        for ``relative_to_init``, one ``*_init`` column per metric (the value at initialisation)."""
         import pandas as pd
 
         rows = {}
-        for layer, m in self.per_sample.items():
-            row: dict[str, object] = {}
-            for key in ("sparsity", "spatial_diversity", "mean_activation", "channel_entropy"):
-                row[key], row[f"{key}_std"] = _mean_std(m[key].cpu())
-            dead = self.dead[layer]
-            row["dead_channels"], row["channels"] = int(dead.sum()), dead.numel()
-            row["dead_fraction"] = row["dead_channels"] / max(row["channels"], 1)
-            row["samples"] = m["sparsity"].numel()
+        for layer in self.per_sample:
+            row = _summary_row(self.per_sample[layer], self.dead[layer])
             for key in METRICS:
-                row[f"{key}_verdict"] = self.thresholds[key].verdict(row[key]) if key in self.thresholds else "n/a"
+                if self.reference is not None and layer in self.reference:
+                    row[f"{key}_init"] = self.reference[layer][key]
+                th = self.threshold(layer, key)
+                row[f"{key}_verdict"] = th.verdict(row[key]) if th is not None else "n/a"
             rows[layer] = row
         return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -247,21 +258,31 @@ class FeatureReport:
         return out
 
     def to_markdown(self, digits: int = 3, thresholds: bool = True) -> str:
-        """The formatted table as Markdown, followed by the thresholds and their sources."""
+        """The formatted table as Markdown, followed by the profile, its thresholds and their sources."""
         text = self.formatted(digits).to_markdown()
         if thresholds:
-            lines = [f"- `{k}`: ok in [{t.ok[0]:g}, {t.ok[1]:g}]"
-                     + (f", critical below {t.critical_below:g}" if t.critical_below is not None else "")
-                     + (f", critical above {t.critical_above:g}" if t.critical_above is not None else "")
-                     + (f" ({t.source})" if t.source else "") for k, t in self.thresholds.items()]
+            if self.profile == "relative_to_init":
+                lines = [f"- `{k}`: {rule.describe()}" for k, rule in RELATIVE_TO_INIT.items()]
+                head = ("Threshold profile `relative_to_init`: each layer against the same layer of the "
+                        "architecture at initialisation, on the same inputs (our rules)")
+                if self.not_reinitialised:
+                    head += f"; kept their values (no initialiser): {', '.join(self.not_reinitialised[:6])}"
+            else:
+                lines = [f"- `{k}`: {t.describe()}" + (f" ({t.source})" if t.source else "")
+                         for k, t in self.thresholds.items()]
+                head = f"Threshold profile `{self.profile}`"
+                if self.profile == "arc_notes":
+                    head += (" (fixed numbers from the ARC research log; for other models pass a reference "
+                             "or use FeatureReport.from_model, which judges relative to initialisation)")
             text += (f"\n\nMean ± std over samples, valid positions only; sparsity: |a| <= {self.eps:g}; "
-                     f"entropy: bits, {self.bins}-bin histograms. Thresholds:\n" + "\n".join(lines))
+                     f"entropy: bits, {self.bins}-bin histograms. {head}:\n" + "\n".join(lines))
         return text
 
 
 def feature_report(activations: Mapping[str, torch.Tensor], mask: torch.Tensor | None = None,
                    eps: float = DEFAULT_EPS, bins: int = DEFAULT_BINS,
-                   thresholds: Mapping[str, Threshold] | None = None) -> FeatureReport:
+                   thresholds: Mapping[str, Threshold] | None = None, profile: str | None = None,
+                   reference: Mapping[str, torch.Tensor] | None = None) -> FeatureReport:
     """Feature report of captured activations.
 
     Args:
@@ -269,47 +290,38 @@ def feature_report(activations: Mapping[str, torch.Tensor], mask: torch.Tensor |
         mask: optional (N, *spatial) bool valid positions (an ARC grid's cells), at the input's
             resolution; resized (nearest) to layers of another resolution.
         eps: |a| <= eps counts as inactive. bins: histogram bins for the entropy.
-        thresholds: metric -> :class:`Threshold`; defaults to :data:`DEFAULT_THRESHOLDS`.
+        thresholds: metric -> :class:`Threshold`, a custom fixed profile (``profile`` "custom").
+        profile: "relative_to_init", "inspection_guide" or "arc_notes". Default:
+            "relative_to_init" when ``reference`` is given, else "arc_notes".
+        reference: layer -> activations of the same layers at initialisation on the same
+            inputs (see :meth:`FeatureReport.from_model`, which builds them).
     """
     if not activations:
         raise ValueError("no activations to report on: capture some layers first (run_with_cache / Inspector)")
+    if thresholds is not None:
+        profile = profile or "custom"
+    profile = profile or ("relative_to_init" if reference is not None else "arc_notes")
+    if profile not in PROFILES and not (profile == "custom" and thresholds is not None):
+        raise ValueError(f"unknown threshold profile {profile!r}; use one of {', '.join(PROFILES)}")
+    if profile == "relative_to_init" and reference is None:
+        raise ValueError("profile 'relative_to_init' needs reference= activations of the model at initialisation "
+                         "on the same inputs; FeatureReport.from_model(model, x) builds them")
+    per_sample, dead = _measure(activations, mask, eps, bins)
+    ref_rows = None
+    if reference is not None:
+        missing = [n for n in activations if n not in reference]
+        if missing:
+            raise ValueError(f"reference lacks layers {', '.join(missing)}; capture the same layers at initialisation")
+        ref_ps, ref_dead = _measure({n: reference[n] for n in activations}, mask, eps, bins)
+        ref_rows = {n: _summary_row(ref_ps[n], ref_dead[n]) for n in activations}
+    th = dict(thresholds if thresholds is not None else FIXED_PROFILES.get(profile, DEFAULT_THRESHOLDS))
+    return FeatureReport(per_sample, dead, th, eps, bins, profile, ref_rows)
+
+
+def _measure(activations, mask, eps, bins):
     per_sample, dead = {}, {}
     for name, x in activations.items():
         m = layer_metrics(x, mask, eps, bins)
         dead[name] = m.pop("dead").cpu()
         per_sample[name] = {k: v.cpu() for k, v in m.items()}
-    th = dict(DEFAULT_THRESHOLDS if thresholds is None else thresholds)
-    return FeatureReport(per_sample, dead, th, eps, bins)
-
-
-VERDICT_COLOURS = {"ok": "tab:green", "low": "tab:orange", "high": "tab:orange", "critical": "tab:red", "n/a": "tab:gray"}
-
-
-def plot_report(report: FeatureReport, metrics: Sequence[str] = METRICS, title: str = ""):
-    """Per-layer bars of each metric (error bars: std over samples), coloured by verdict,
-    with the threshold's ok range shaded green and its critical region red."""
-    t = report.table
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 3.6), squeeze=False)
-    labels = [str(i) for i in t.index]
-    for ax, key in zip(axes[0], metrics):
-        err = t[f"{key}_std"] if f"{key}_std" in t else None
-        ax.bar(labels, t[key], yerr=err, capsize=3, color=[VERDICT_COLOURS[v] for v in t[f"{key}_verdict"]])
-        th = report.thresholds.get(key)
-        values = t[key].astype(float).fillna(0.0)
-        top = max(float(values.max()) * 1.2, 0.05)
-        bottom = min(float(values.min()) * 1.2, 0.0)
-        if th is not None:
-            top = max(top, th.ok[0] * 1.15 if math.isfinite(th.ok[0]) else top)
-            if th.critical_above is not None:
-                top = max(top, th.critical_above * 1.1)
-            ax.axhspan(max(th.ok[0], bottom), min(th.ok[1], top), color="tab:green", alpha=0.08)
-            if th.critical_above is not None:
-                ax.axhspan(th.critical_above, top, color="tab:red", alpha=0.06)
-            if th.critical_below is not None:
-                ax.axhspan(bottom, th.critical_below, color="tab:red", alpha=0.06)
-        ax.set_ylim(bottom, top)
-        ax.set_title(key.replace("_", " "))
-        ax.tick_params(axis="x", rotation=45, labelsize=8)
-    fig.suptitle(title or "feature report (green band: ok range; red: critical; bar colour: verdict)")
-    fig.tight_layout()
-    return fig
+    return per_sample, dead

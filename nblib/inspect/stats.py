@@ -2,7 +2,10 @@
 
 Convention: activations are (N, C, *spatial), N samples (or frames), C channels, and
 any number of spatial dims (none for a linear layer). Every function is vectorised and
-stays on the tensor's device; none keeps more than one batch in memory.
+stays on the tensor's device; none keeps more than one batch in memory. float16 and
+bfloat16 activations are measured in float32, float64 in float64, integers as float32.
+Token layers (a ViT block, ``nn.MultiheadAttention``, ``nn.LSTM(batch_first=True)``) give
+(N, L, D): pass ``x.transpose(1, 2)`` to measure the D features as channels.
 
 Definitions (the thresholds the reports use live with the reports):
 - sparsity: fraction of values with |a| <= eps.
@@ -33,7 +36,9 @@ def _check(x: torch.Tensor, spatial: bool = False) -> torch.Tensor:
     if x.dim() < (3 if spatial else 2):
         want = "(N, C, H, W) or (N, C, L)" if spatial else "(N, C, ...)"
         raise ValueError(f"activations of shape {tuple(x.shape)}: expected {want}")
-    return x.float() if not x.is_floating_point() else x
+    if x.dtype in (torch.float16, torch.bfloat16) or not x.is_floating_point():
+        return x.float()  # half precision: float32 math (no overflow in squares, no dtype clashes)
+    return x  # float32 and float64 are measured in their own precision
 
 
 def sparsity(x: torch.Tensor, eps: float = DEFAULT_EPS) -> torch.Tensor:
@@ -81,7 +86,7 @@ def channel_entropy(x: torch.Tensor, bins: int = DEFAULT_BINS) -> torch.Tensor:
     lo, hi = v.amin(-1, keepdim=True), v.amax(-1, keepdim=True)
     span = (hi - lo).clamp_min(torch.finfo(v.dtype).tiny)
     idx = ((v - lo) / span * bins).long().clamp_(0, bins - 1)  # (., C, L) bin of each value
-    counts = torch.zeros(*v.shape[:2], bins, device=v.device).scatter_add_(-1, idx, torch.ones_like(v))
+    counts = torch.zeros(*v.shape[:2], bins, device=v.device, dtype=v.dtype).scatter_add_(-1, idx, torch.ones_like(v))
     p = counts / v.shape[-1]
     h = -(p * torch.log2(p.clamp_min(1e-30))).sum(-1)  # 0 log 0 = 0
     return h if x.dim() > 2 else h[0]
@@ -134,6 +139,8 @@ def spatial_similarity(x: torch.Tensor, max_positions: int = 1024) -> torch.Tens
 def value_histogram(x: torch.Tensor, bins: int = 100, range: tuple[float, float] | None = None):
     """Histogram of all values: (counts (bins,), edges (bins + 1,))."""
     x = x.detach().float().flatten()
+    if x.numel() == 0:
+        raise ValueError("empty activations (no values to measure)")
     lo, hi = (x.min().item(), x.max().item()) if range is None else range
     if hi <= lo:
         hi = lo + 1e-6

@@ -47,6 +47,11 @@ def save_features(path: str | Path, activations: Mapping[str, torch.Tensor], met
     return path
 
 
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:160] if lines else ""
+
+
 def load_features(path: str | Path) -> FeatureFile:
     """Read a file written by :func:`save_features`.
 
@@ -55,8 +60,12 @@ def load_features(path: str | Path) -> FeatureFile:
         ValueError: unreadable, corrupt, or not an nblib feature file.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; pass the features_*.pt file inside it")
     if not path.is_file():
-        raise FileNotFoundError(f"feature file not found: {path}")
+        raise FileNotFoundError(f"feature file not found: {path}; write one with python -m nblib.inspect")
+    if path.stat().st_size == 0:
+        raise ValueError(f"feature file {path} is empty (0 bytes); extract it again with python -m nblib.inspect")
     try:
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as z:
@@ -69,9 +78,12 @@ def load_features(path: str | Path) -> FeatureFile:
                 raise ValueError("top level is not a dict")
             fmt, meta, acts = raw.get("format"), raw.get("metadata", {}), raw.get("activations")
     except (ValueError, KeyError, OSError, RuntimeError, EOFError) as exc:
-        raise ValueError(f"cannot read feature file {path}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from None
+        raise ValueError(f"cannot read feature file {path}: {exc.__class__.__name__}: {_first_line(exc)}; "
+                         "extract it again with python -m nblib.inspect") from None
     except Exception as exc:  # torch/pickle raise assorted types on corrupt input
-        raise ValueError(f"cannot read feature file {path}: {exc.__class__.__name__}") from None
+        raise ValueError(f"cannot read feature file {path}: {exc.__class__.__name__}; "
+                         "extract it again with python -m nblib.inspect") from None
     if fmt != FORMAT or not isinstance(acts, dict):
-        raise ValueError(f"{path} is not an nblib feature file (format {fmt!r}, expected {FORMAT!r})")
+        raise ValueError(f"{path} is not an nblib feature file (format {fmt!r}, expected {FORMAT!r}); "
+                         "pass a file written by python -m nblib.inspect or nblib.inspect.save_features")
     return FeatureFile(acts, meta)
