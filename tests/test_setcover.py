@@ -149,6 +149,17 @@ def test_identical_picks_and_gains_on_random_instances(dev, shape, density):
             assert int(capped.covered.sum()) == sum(gains[:cap])
 
 
+@pytest.mark.parametrize("batch", [2, 3, 10**9])  # whole gain levels often, by default, never
+def test_level_and_single_pick_paths_agree(monkeypatch, batch):
+    import nblib.hashing.setcover as setcover
+
+    monkeypatch.setattr(setcover, "BATCH", batch)
+    for size, density in [(1500, 0.003), (800, 0.03)]:
+        coverage = torch.rand(size, size + 200, generator=torch.Generator().manual_seed(size)) < density
+        sets = [set(row.nonzero().flatten().tolist()) for row in coverage]
+        assert greedy_set_cover(coverage).chosen.tolist() == greedy_set_cover_lazy(sets, size + 200)
+
+
 def test_gains_covered_and_limits():
     torch.manual_seed(2)
     coverage = torch.rand(50, 80) < 0.05

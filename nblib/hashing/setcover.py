@@ -51,6 +51,12 @@ class SetCover(NamedTuple):
     covered: torch.Tensor
 
 
+#: A gain level is resolved as a whole when it is expected to give at least BATCH picks, otherwise
+#: one pick at a time (tuned at 2,000 and 10,000 square, densities 0.002 and 0.02, where the
+#: choice is worth up to 5x either way: benchmarks/bench_setcover.py).
+BATCH = 3
+
+
 class _Ops:
     """The few array operations the level loop needs, for numpy arrays (CPU) or torch tensors.
 
@@ -72,17 +78,20 @@ class _Ops:
             return np.zeros(n, dtype)
         return torch.zeros(n, dtype=torch.bool if dtype is bool else torch.long, device=self.device)
 
-    def full(self, n, value):
-        return np.full(n, value, np.int64) if self.np else torch.full((n,), value, dtype=torch.long, device=self.device)
-
     def flatnonzero(self, x):
         return np.flatnonzero(x) if self.np else x.nonzero().squeeze(1)
 
     def repeat(self, values, counts, total: int):
         return np.repeat(values, counts) if self.np else torch.repeat_interleave(values, counts, output_size=total)
 
-    def bincount(self, x, m: int):
-        return np.bincount(x, minlength=m) if self.np else torch.bincount(x, minlength=m)
+    def decrement(self, gains, index) -> None:
+        """gains[i] -= (occurrences of i in index)."""
+        if not self.np:
+            gains -= torch.bincount(index, minlength=len(gains))
+        elif len(index) * 8 < len(gains):  # few: unbuffered subtract; many: one pass of bincount
+            np.subtract.at(gains, index, 1)
+        else:
+            gains -= np.bincount(index, minlength=len(gains))
 
     def amin_at(self, table, index, values, fill: int) -> None:
         """table[i] = min(values at i) for every i in index (other entries untouched)."""
@@ -92,8 +101,6 @@ class _Ops:
         else:
             table.scatter_reduce_(0, index, values, "amin")
 
-    def cat(self, parts):
-        return torch.from_numpy(np.concatenate(parts)) if self.np else torch.cat(parts)
 
 
 def _incidence(coverage: torch.Tensor):
@@ -191,18 +198,22 @@ def greedy_set_cover(coverage: torch.Tensor, max_sets: int | None = None) -> Set
     gains = row_count.copy() if ops.np else row_count.clone()
     uncovered, taken, first = ops.zeros(n) | True, ops.zeros(n), ops.zeros(n, int)
     chosen, gains_out, picked = [], [], 0
+    left = int((col_count > 0).sum())  # coverable elements still uncovered
     while picked < limit:
         best = int(gains.argmax())  # the first candidate at the top gain
         g = int(gains[best])
         if g == 0:  # every coverable element is covered
             break
-        level = ops.flatnonzero(gains == g)  # (k,) ascending: greedy's order at this gain
-        k = len(level)
-        if k == 1 or limit - picked == 1:  # one pick: no conflicts to resolve
+        # a whole level pays off (one round of ~30 array calls instead of ~10 per pick) when it
+        # yields several picks: at least BATCH candidates, which rarely share elements (about
+        # left / g^2 sets of g elements fit among `left` elements before they overlap)
+        level = ops.flatnonzero(gains == g) if g * g * BATCH <= left else None
+        if level is None or len(level) < BATCH or limit - picked == 1:  # one pick: nothing to resolve
             elems = cols[int(row_ptr[best]):int(row_ptr[best + 1])]
             newly = elems[uncovered[elems]]
-            take = level[:1]
+            take = [best]
         else:
+            k = len(level)
             lens = row_count[level]
             elems = cols[_ragged(ops, row_ptr[level], lens)]
             owner = ops.repeat(ops.arange(k), lens, len(elems))
@@ -215,18 +226,17 @@ def greedy_set_cover(coverage: torch.Tensor, max_sets: int | None = None) -> Set
                 kept = ops.zeros(k)
                 kept[take] = True
             newly = elems[kept[owner]]  # distinct: the kept sets are disjoint
-            take = level[take]
-        chosen.append(take)
-        gains_out.append(ops.full(len(take), g))
+            take = level[take].tolist()
+        chosen += take
+        gains_out += [g] * len(take)
         picked += len(take)
+        left -= len(newly)
         uncovered[newly] = False
         # every candidate covering a newly covered element loses one per such element
-        gains -= ops.bincount(col_rows[_ragged(ops, col_ptr[newly], col_count[newly])], m)
+        ops.decrement(gains, col_rows[_ragged(ops, col_ptr[newly], col_count[newly])])
     covered = torch.from_numpy(~uncovered) if ops.np else ~uncovered
-    if not chosen:
-        empty = torch.zeros(0, dtype=torch.long, device=dev)
-        return SetCover(empty, empty.clone(), covered)
-    return SetCover(ops.cat(chosen), ops.cat(gains_out), covered)
+    return SetCover(torch.tensor(chosen, dtype=torch.long, device=dev),
+                    torch.tensor(gains_out, dtype=torch.long, device=dev), covered)
 
 
 def greedy_set_cover_python(sets: list[set[int]], n_elements: int) -> list[int]:
