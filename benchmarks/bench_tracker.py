@@ -90,12 +90,14 @@ def check_against_cockpit(run: CockpitRun) -> str:
     # Cockpit files UpdateSize under the step the move starts from (w before step t + 1 minus w
     # before step t): nblib's weight move of step t; nblib has none at its first step
     update = [float(np.linalg.norm(out[start + k]["UpdateSize"])) for k in (1, 2)]
-    ok = np.allclose(grad, ours["grad_norm"].to_numpy(), rtol=1e-5) and np.allclose(
-        update, ours["weight_diff_norm"].to_numpy()[1:3], rtol=1e-5)
+    # both are float32 sums over 1.1M squares (nblib over the flat vector, Cockpit per tensor):
+    # each is within about 3e-5 of the float64 norm
+    ok = np.allclose(grad, ours["grad_norm"].to_numpy(), rtol=1e-4) and np.allclose(
+        update, ours["weight_diff_norm"].to_numpy()[1:3], rtol=1e-4)
     if not ok:
         raise SystemExit(f"nblib and Cockpit disagree: grad {grad} vs {ours['grad_norm'].tolist()}, "
                          f"update {update} vs {ours['weight_diff_norm'].tolist()}")
-    return f"gradient norms and update sizes equal to Cockpit's (rel. 1e-5): {grad[0]:.4f}, ..."
+    return f"gradient norms and update sizes equal to Cockpit's (rel. 1e-4): {grad[0]:.5f}, ..."
 
 
 def main() -> None:
@@ -120,6 +122,15 @@ def main() -> None:
             opt.step()
 
         tracker = GradientTracker(model, opt, pull_every=50)
+        own: list[float] = []  # seconds inside the tracker's update() (its whole per-step cost)
+
+        def timed_update(update=tracker.update):
+            t0 = time.perf_counter()
+            update()
+            sync()
+            own.append(time.perf_counter() - t0)
+
+        tracker.update = timed_update  # the step hook looks the method up at every call
         tracker_all = GradientTracker(model, opt, pull_every=50, cpu_threads=None)
         copies = []
 
@@ -180,6 +191,9 @@ def main() -> None:
             med, low = statistics.median(times[name]), min(times[name])
             print(f"  {name:34s} median {med * 1e3:8.2f} ms/step  min {low * 1e3:8.2f}  "
                   f"ratio {med / base_med:.3f} (min/min {low / base_min:.3f})")
+        own_med = statistics.median(own[args.steps:])  # after the warm-up round
+        print(f"  the tracker's own update(): median {own_med * 1e3:.2f} ms/step = {own_med / base_med:.3f} of the "
+              f"plain step's median (min {min(own) * 1e3:.2f} ms)")
         if tracker._eager is not None:
             state = tracker._eager._vectors.numel() * 4
             print(f"  tracker state: {state / 2**20:.1f} MiB = {state / (n_params * 4):.1f}x the float32 parameters "
