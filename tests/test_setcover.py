@@ -149,15 +149,21 @@ def test_identical_picks_and_gains_on_random_instances(dev, shape, density):
             assert int(capped.covered.sum()) == sum(gains[:cap])
 
 
+@pytest.mark.parametrize("torch_ops", [False, True])  # True: the GPU code path, run on CPU tensors
 @pytest.mark.parametrize("batch", [2, 3, 10**9])  # whole gain levels often, by default, never
-def test_level_and_single_pick_paths_agree(monkeypatch, batch):
+def test_level_and_single_pick_paths_agree(monkeypatch, batch, torch_ops):
     import nblib.hashing.setcover as setcover
 
     monkeypatch.setattr(setcover, "BATCH", batch)
+    monkeypatch.setattr(setcover, "CPU_NUMPY", not torch_ops)
     for size, density in [(1500, 0.003), (800, 0.03)]:
         coverage = torch.rand(size, size + 200, generator=torch.Generator().manual_seed(size)) < density
         sets = [set(row.nonzero().flatten().tolist()) for row in coverage]
-        assert greedy_set_cover(coverage).chosen.tolist() == greedy_set_cover_lazy(sets, size + 200)
+        result = greedy_set_cover(coverage)
+        assert result.chosen.tolist() == greedy_set_cover_lazy(sets, size + 200)
+        assert result.covered.equal(coverage.any(0)) and int(result.gains.sum()) == int(coverage.any(0).sum())
+        capped = greedy_set_cover(coverage, max_sets=len(result.chosen) // 2)
+        assert capped.chosen.tolist() == result.chosen.tolist()[: len(result.chosen) // 2]
 
 
 def test_gains_covered_and_limits():

@@ -56,6 +56,9 @@ class SetCover(NamedTuple):
 #: choice is worth up to 5x either way: benchmarks/bench_setcover.py).
 BATCH = 3
 
+#: CPU tensors run the level loop on numpy (False: on torch, the GPU code path; tests use it).
+CPU_NUMPY = True
+
 
 class _Ops:
     """The few array operations the level loop needs, for numpy arrays (CPU) or torch tensors.
@@ -67,7 +70,7 @@ class _Ops:
     """
 
     def __init__(self, device: torch.device):
-        self.np = device.type == "cpu"
+        self.np = device.type == "cpu" and CPU_NUMPY
         self.device = device
 
     def arange(self, n):
@@ -103,7 +106,7 @@ class _Ops:
 
 
 
-def _incidence(coverage: torch.Tensor):
+def _incidence(coverage: torch.Tensor, use_numpy: bool):
     """Both sparse views of the (M, n) bool matrix, as numpy arrays (CPU) or tensors (GPU).
 
     Returns (row_ptr, cols, row_count, col_ptr, col_rows, col_count): candidate c's elements are
@@ -111,7 +114,7 @@ def _incidence(coverage: torch.Tensor):
     (ascending).
     """
     m, n = coverage.shape
-    if coverage.device.type == "cpu":
+    if use_numpy:
         rows, cols = np.divmod(np.flatnonzero(coverage.numpy()), n)  # row-major: sorted by candidate
         # a stable sort by element keeps candidates ascending within each element; numpy sorts
         # 16-bit keys by radix (linear time), the common case n <= 65,536
@@ -194,7 +197,7 @@ def greedy_set_cover(coverage: torch.Tensor, max_sets: int | None = None) -> Set
         empty = torch.zeros(0, dtype=torch.long, device=dev)
         return SetCover(empty, empty.clone(), torch.zeros(n, dtype=torch.bool, device=dev))
     ops = _Ops(dev)
-    row_ptr, cols, row_count, col_ptr, col_rows, col_count = _incidence(coverage)
+    row_ptr, cols, row_count, col_ptr, col_rows, col_count = _incidence(coverage, ops.np)
     gains = row_count.copy() if ops.np else row_count.clone()
     uncovered, taken, first = ops.zeros(n) | True, ops.zeros(n), ops.zeros(n, int)
     chosen, gains_out, picked = [], [], 0
