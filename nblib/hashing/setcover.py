@@ -7,7 +7,7 @@ still-uncovered elements, ties to the lowest index) is the classic approximation
 factor H(d) <= ln(n) + 1 of the optimum, where d is the largest set and n the number of
 elements (Johnson 1974, Chvatal 1979).
 
-How :func:`greedy_set_cover` gets greedy's exact picks with few tensor operations:
+How :func:`greedy_set_cover` gets greedy's exact picks with few array operations:
 
 - The dense (M, n) bool matrix is read once into two sparse lists: each candidate's elements
   (CSR by candidate) and each element's candidates (CSR by element). Coverage matrices here are
@@ -15,17 +15,15 @@ How :func:`greedy_set_cover` gets greedy's exact picks with few tensor operation
 - Gains (uncovered elements per candidate) only fall. So with the current maximum gain g, greedy
   takes the candidates now at gain g in index order, skipping any that lost an element to an
   earlier pick of this level, until none is left at g. Which of them are taken is the
-  lexicographically first maximal set of candidates with pairwise disjoint uncovered elements;
-  it is resolved in a few vectorised rounds (a candidate is taken once every earlier candidate it
-  shares an element with is decided and not taken, dropped once one of them is taken).
-- After a level, the gains fall by one per (newly covered element, candidate covering it):
-  one gather of the element lists and one bincount.
+  lexicographically first maximal set of candidates with pairwise disjoint uncovered elements,
+  resolved in a few vectorised rounds. A level is resolved as a whole only when it should give
+  several picks (see ``BATCH``); otherwise greedy takes one pick (the first argmax).
+- After each level or pick, the gains fall by one per (newly covered element, candidate covering
+  it): one gather of the element lists and one bincount (or ``subtract.at`` when few).
 
-Work is one pass over the matrix, plus O(nonzeros) per level, for at most max-gain levels
-(about 40 at 10,000 x 10,000 density 0.002, about 100 at density 0.02) instead of one argmax
-over M per pick. On the CPU the incidence lists are built with numpy (``np.flatnonzero`` and a
-radix argsort are several times faster than torch's CPU ``nonzero`` and ``sort``); on a GPU with
-torch. The level loop is the same torch code on both.
+Work: one pass over the dense matrix, then work proportional to the nonzeros touched, plus one
+argmax over the M gains per level or single pick. On the CPU the loop runs on numpy arrays (per-call
+overhead, see :class:`_Ops`); on a GPU the same loop runs on torch tensors.
 """
 from __future__ import annotations
 
@@ -103,7 +101,6 @@ class _Ops:
             np.minimum.at(table, index, values)
         else:
             table.scatter_reduce_(0, index, values, "amin")
-
 
 
 def _incidence(coverage: torch.Tensor, use_numpy: bool):
