@@ -104,7 +104,7 @@ def main() -> None:
     ap = benchmark_parser(__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=5, help="training steps per contender per round")
     ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--batches", type=int, nargs="+", default=[128])
+    ap.add_argument("--batches", type=int, nargs="+", default=None, help="default: 128 (CPU), 128 and 512 (CUDA)")
     args, dev = start_benchmark(ap, "rounds interleaved, order rotated")
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     model = SimpleCNN().to(dev)
@@ -112,7 +112,7 @@ def main() -> None:
     n_params = sum(p.numel() for p in model.parameters())
     print(f"SimpleCNN, {n_params:,} parameters; {args.steps} steps per contender per round, {args.rounds} rounds; "
           f"torch threads {torch.get_num_threads()}\n")
-    for bs in args.batches:
+    for bs in args.batches or ([128, 512] if dev.type == "cuda" else [128]):
         x, y = torch.randn(bs, 3, 32, 32, device=dev), torch.randint(0, 10, (bs,), device=dev)
 
         def step():
