@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nblib.gradients import GradientTracker, TrackerCallback
+from nblib.gradients import SCALARS, GradientTracker, TrackerCallback
 from nblib.train import Trainer
 
 
@@ -186,3 +186,60 @@ def test_compiled_step_matches_eager_on_cuda():
 
     assert np.allclose(eager.to_numpy(), compiled.to_numpy(), rtol=1e-4, atol=1e-6, equal_nan=True)
     assert eager["sign_flip_fraction"].iloc[1:].gt(0).any() and eager["grad_norm"].gt(0).all()  # a live sequence
+
+
+@pytest.mark.parametrize("threads", [1, None])
+def test_eager_statistics_match_the_reference_function(threads):
+    """The buffered CPU path (float masks, dot products, swapped buffers) against the plain
+    reference ``step_statistics`` fed the same gradients and weights: counts exactly equal,
+    norms to float32 rounding; also per-layer zero counts and the NaN pattern of early steps."""
+    from nblib.gradients.stepstats import step_statistics
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 3))
+    with torch.no_grad():
+        model[0].bias.fill_(-0.5)  # some dead ReLUs: exact zero gradients
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3)
+    snapshots = []
+    tr_threads_before = torch.get_num_threads()
+    tr = GradientTracker(model, opt, pull_every=3, cpu_threads=threads).attach()
+    opt.register_step_post_hook(lambda o, a, k: snapshots.append(
+        ([p.grad.clone() for p in model.parameters()], [p.detach().clone() for p in model.parameters()])))
+    gen = torch.Generator().manual_seed(1)
+    for i in range(9):
+        x = torch.randn(16, 8, generator=gen)
+        opt.zero_grad()
+        (model(x).square().mean() * (1e-6 if i == 4 else 1.0)).backward()  # step 4: many small gradients
+        if i == 6:
+            model[2].weight.grad[:5] = 0.0  # zero gradients while momentum still moves the weights
+        opt.step()
+    tr.detach()
+    assert len(opt._optimizer_step_post_hooks) == 1
+    ours, ours_layers = tr.frame(), tr.layer_frame().to_numpy()
+
+    g0 = torch.cat([g.reshape(-1) for g in snapshots[0][0]])
+    w0 = torch.cat([w.reshape(-1) for w in snapshots[0][1]])
+    state = [g0.clone(), w0.clone(), torch.zeros_like(w0), g0.abs() < 1e-5, g0.clone(), w0.clone()]
+    bounds = torch.tensor([0, *torch.tensor(tr.layer_sizes).cumsum(0).tolist()])
+    rows, layers = [], []
+    for grads, params in snapshots:
+        row, layer_zero = step_statistics(grads, params, *state, bounds, 1e-7, 1e-5, 0.9)
+        rows.append(row)
+        layers.append(layer_zero)
+    ref = torch.stack(rows).numpy()
+    import numpy as np
+
+    ref[:2, [SCALARS.index("minima_crossed"), SCALARS.index("maxima_crossed")]] = np.nan
+    for k in ("low_grads", "released_fraction", "retained_fraction", "sign_flip_fraction", "weight_diff_norm",
+              "zero_grad_moved", "zero_grad_move_norm"):
+        ref[0, SCALARS.index(k)] = np.nan
+    counts = [SCALARS.index(k) for k in ("zero_grads", "zero_grad_fraction", "low_grads", "released_fraction",
+                                          "retained_fraction", "sign_flip_fraction", "minima_crossed",
+                                          "maxima_crossed", "zero_grad_moved")]
+    got = ours[list(SCALARS)].to_numpy()
+    assert np.array_equal(got[:, counts], ref[:, counts], equal_nan=True)
+    assert np.allclose(got, ref, rtol=1e-6, atol=0, equal_nan=True)
+    assert np.array_equal(ours_layers, torch.stack(layers).numpy())
+    assert got[:, SCALARS.index("zero_grads")].min() > 0 and np.nanmax(got[:, SCALARS.index("zero_grad_moved")]) > 0
+    assert np.nanmax(got[:, SCALARS.index("minima_crossed")]) > 0 and got[4, SCALARS.index("low_grads")] >= 0
+    assert torch.get_num_threads() == tr_threads_before  # the tracker restores torch's setting

@@ -7,7 +7,8 @@ import random
 import pytest
 import torch
 
-from nblib.hashing import greedy_approximation_bound, greedy_set_cover, greedy_set_cover_python
+from nblib.hashing import (greedy_approximation_bound, greedy_set_cover, greedy_set_cover_lazy,
+                           greedy_set_cover_python)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -109,6 +110,60 @@ def test_same_picks_as_plain_python(dev, density):
     result = greedy_set_cover(coverage.to(dev))
     assert result.chosen.cpu().tolist() == greedy_set_cover_python(sets, 400)
     assert result.chosen.device.type == dev
+
+
+def reference_cover(sets: list[set[int]], n: int, max_sets: int | None = None) -> tuple[list[int], list[int]]:
+    """Textbook greedy, rescanning every candidate per pick: (picks, gains), lowest index on ties."""
+    uncovered = set().union(*sets) if sets else set()
+    picks, gains = [], []
+    while uncovered and (max_sets is None or len(picks) < max_sets):
+        gain, best = max((len(s & uncovered), -i) for i, s in enumerate(sets))
+        picks.append(-best)
+        gains.append(gain)
+        uncovered -= sets[-best]
+    return picks, gains
+
+
+@pytest.mark.parametrize("dev", DEVICES)
+@pytest.mark.parametrize("shape", [(30, 40), (200, 150), (120, 600), (700, 90)])
+@pytest.mark.parametrize("density", [0.002, 0.02, 0.1, 0.5])
+def test_identical_picks_and_gains_on_random_instances(dev, shape, density):
+    """Exact agreement with the textbook greedy and the lazy heap greedy, with many ties: small
+    sets, duplicated rows (identical gains at different indices) and, at 0.5, gain levels that
+    hold many overlapping candidates at once."""
+    gen = torch.Generator().manual_seed(int(density * 1000) + shape[0])
+    for trial in range(3):
+        coverage = torch.rand(shape, generator=gen) < density
+        if trial == 1:  # exact duplicates: every tie must go to the lower index
+            coverage[shape[0] // 2:] = coverage[: shape[0] - shape[0] // 2]
+        sets = [set(row.nonzero().flatten().tolist()) for row in coverage]
+        picks, gains = reference_cover(sets, shape[1])
+        result = greedy_set_cover(coverage.to(dev))
+        assert result.chosen.cpu().tolist() == picks
+        assert result.gains.cpu().tolist() == gains
+        assert greedy_set_cover_lazy(sets, shape[1]) == picks
+        assert result.covered.cpu().equal(coverage.any(0))
+        for cap in (1, 2, len(picks) // 2):  # a limit can fall inside a gain level
+            capped = greedy_set_cover(coverage.to(dev), max_sets=cap)
+            assert capped.chosen.cpu().tolist() == picks[:cap]
+            assert int(capped.covered.sum()) == sum(gains[:cap])
+
+
+@pytest.mark.parametrize("torch_ops", [False, True])  # True: the GPU code path, run on CPU tensors
+@pytest.mark.parametrize("batch", [2, 3, 10**9])  # whole gain levels often, by default, never
+def test_level_and_single_pick_paths_agree(monkeypatch, batch, torch_ops):
+    import nblib.hashing.setcover as setcover
+
+    monkeypatch.setattr(setcover, "BATCH", batch)
+    monkeypatch.setattr(setcover, "CPU_NUMPY", not torch_ops)
+    for size, density in [(1500, 0.003), (800, 0.03)]:
+        coverage = torch.rand(size, size + 200, generator=torch.Generator().manual_seed(size)) < density
+        sets = [set(row.nonzero().flatten().tolist()) for row in coverage]
+        result = greedy_set_cover(coverage)
+        assert result.chosen.tolist() == greedy_set_cover_lazy(sets, size + 200)
+        assert result.covered.equal(coverage.any(0)) and int(result.gains.sum()) == int(coverage.any(0).sum())
+        capped = greedy_set_cover(coverage, max_sets=len(result.chosen) // 2)
+        assert capped.chosen.tolist() == result.chosen.tolist()[: len(result.chosen) // 2]
 
 
 def test_gains_covered_and_limits():

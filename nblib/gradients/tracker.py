@@ -21,9 +21,11 @@ gradients and weights as one flat vector and records, entirely on the device:
 
 Per-step values go into preallocated device buffers; every ``pull_every`` steps they are
 copied to the host once (no per-step synchronisation), appended to the history, written
-to JSON (atomically) and to TensorBoard. Memory: O(parameters): previous gradient,
-previous weights, the previous weight move, two moving averages and the current flat
-copies (about 7 floats per parameter).
+to JSON (atomically) and to TensorBoard. Memory: O(parameters). Compiled (the CUDA
+default): previous gradient, weights and weight move, two moving averages, the low-state
+mask, and the current flat copies while a step runs (about 7 floats per parameter). Eager
+(the CPU default): 14 preallocated float32 vectors, so that a step allocates nothing
+(:mod:`nblib.gradients.stepstats` says why).
 """
 from __future__ import annotations
 
@@ -33,63 +35,7 @@ import torch
 from torch import nn
 
 from ..history import write_json_atomic
-
-SCALARS = (
-    "zero_grads", "zero_grad_fraction", "low_grads", "released_fraction", "retained_fraction",
-    "sign_flip_fraction", "weight_diff_norm", "grad_norm", "grad_ema_norm", "weight_ema_norm",
-    "minima_crossed", "maxima_crossed", "zero_grad_moved", "zero_grad_move_norm",
-)
-
-
-def step_statistics(grads, params, prev_g, prev_w, prev_dw, prev_low, ema_g, ema_w, layer_bounds,
-                    zero_thresh: float, low_thresh: float, ema: float):
-    """One step of the tracker as a pure tensor function (state tensors are updated in place).
-
-    Written without Python branching or host reads so that ``torch.compile`` fuses it into a
-    few kernels: per-op launch overhead, not arithmetic, dominates on a GPU.
-
-    Args:
-        grads, params: the model's gradient and parameter tensors (same order).
-        prev_g, prev_w, prev_dw: (P,) previous flat gradient, weights, and weight move.
-        prev_low: (P,) bool, |prev_g| < low_thresh.
-        ema_g, ema_w: (P,) moving averages.
-        layer_bounds: (L + 1,) long start offsets of the layers in the flat vector, then P.
-    Returns:
-        row: (len(SCALARS),) float32 in SCALARS order; layer_zero: (n_layers,) zero-gradient counts.
-    """
-    g = torch.cat([t.reshape(-1) for t in grads]).float()  # (P,)
-    w = torch.cat([t.reshape(-1) for t in params]).float()  # (P,)
-    a = g.abs()
-    zero, low = a < zero_thresh, a < low_thresh
-    f32 = torch.float32
-    low_prev_count = prev_low.sum(dtype=f32)
-    retained_count = (prev_low & low).sum(dtype=f32)
-    denom = low_prev_count.clamp_min(1)
-    flipped = (g * prev_g) < 0
-    dw = w - prev_w
-    # g was evaluated at the weights before this step (prev_w), prev_g one step earlier: the
-    # move between those two evaluations is the previous step's weight move, prev_dw.
-    curvature = (g - prev_g) * prev_dw  # sign of the secant dg/dw
-    zero_dw = torch.where(zero, dw, torch.zeros_like(dw))  # moves of weights that had no gradient
-    zero_count = zero.sum(dtype=f32)
-    ema_g.lerp_(g, 1 - ema)
-    ema_w.lerp_(w, 1 - ema)
-    row = torch.stack([
-        zero_count, zero_count / g.numel(), low_prev_count, (low_prev_count - retained_count) / denom,
-        retained_count / denom, flipped.sum(dtype=f32) / g.numel(), dw.norm(), g.norm(), ema_g.norm(), ema_w.norm(),
-        (flipped & (curvature > 0)).sum(dtype=f32), (flipped & (curvature < 0)).sum(dtype=f32),
-        (zero_dw != 0).sum(dtype=f32), zero_dw.norm(),
-    ])
-    # per-layer counts from one running sum read at the layer boundaries (layers are contiguous
-    # in the flat vector); a scatter-add into L bins would serialise on atomics
-    running = torch.cat([torch.zeros(1, dtype=torch.int32, device=g.device), zero.to(torch.int32).cumsum(0, dtype=torch.int32)])
-    layer_zero = (running[layer_bounds[1:]] - running[layer_bounds[:-1]]).to(f32)
-    prev_g.copy_(g)
-    prev_w.copy_(w)
-    prev_dw.copy_(dw)
-    prev_low.copy_(low)
-    return row, layer_zero
-
+from .stepstats import SCALARS, EagerStepStatistics, step_statistics
 
 # Entries that need one (two) earlier steps: NaN at the first (second) step.
 _NEEDS_ONE = [SCALARS.index(k) for k in ("low_grads", "released_fraction", "retained_fraction", "sign_flip_fraction",
@@ -112,7 +58,12 @@ class GradientTracker:
         log_dir: TensorBoard folder for the scalars.
         compile: fuse the per-step statistics with ``torch.compile`` (default: on CUDA only;
             the first step then pays a one-off compilation of some seconds); a string is
-            passed as torch.compile's ``mode``.
+            passed as torch.compile's ``mode``. Without it the statistics run eagerly on
+            preallocated buffers (:class:`~nblib.gradients.stepstats.EagerStepStatistics`).
+        cpu_threads: on the CPU, torch threads for the statistics (restored afterwards; None: leave
+            torch's setting). Each of its ~30 passes is a fraction of a millisecond of memory-bound
+            work, for which a thread pool's synchronisation costs more than a second thread gains on
+            a small, shared machine (measured: benchmarks/README.md).
 
     Use as a context manager (or ``attach()``/``detach()``); call :meth:`record_signs`
     whenever a row of the sign heatmap is wanted (e.g. at the end of every epoch).
@@ -130,6 +81,7 @@ class GradientTracker:
         json_path: str | Path | None = None,
         log_dir: str | Path | None = None,
         compile: bool | str | None = None,
+        cpu_threads: int | None = 1,
     ):
         if not 0 < zero_thresh <= low_thresh:
             raise ValueError(f"need 0 < zero_thresh <= low_thresh, got {zero_thresh}, {low_thresh}")
@@ -166,7 +118,13 @@ class GradientTracker:
         self._prev_g = self._prev_w = self._prev_dw = self._ema_g = self._ema_w = self._prev_low = None
         use_compile = dev.type == "cuda" if compile is None else compile
         mode = use_compile if isinstance(use_compile, str) else None
-        self._step_fn = torch.compile(step_statistics, dynamic=False, mode=mode) if use_compile else step_statistics
+        self._step_fn = torch.compile(step_statistics, dynamic=False, mode=mode) if use_compile else None
+        # without compilation: the buffered eager version (same counts, fewer and cheaper passes)
+        self._eager = None if use_compile else EagerStepStatistics(self.n, self.layer_sizes, dev, zero_thresh,
+                                                                   low_thresh, ema)
+        if cpu_threads is not None and cpu_threads < 1:
+            raise ValueError(f"cpu_threads must be >= 1 or None, got {cpu_threads}")
+        self.cpu_threads = cpu_threads if dev.type == "cpu" else None
         self._handle = None
         self._writer = None
 
@@ -206,15 +164,27 @@ class GradientTracker:
     def update(self) -> None:
         """Record one step (called automatically after ``optimizer.step()`` once attached)."""
         params = self.params
-        if self._prev_g is None:  # first step: the state starts from the current values
-            g = torch.cat([t.reshape(-1) for t in self._grads()]).float()
-            w = torch.cat([t.reshape(-1) for t in params]).float()
-            self._prev_g, self._prev_w, self._prev_dw = g, w, torch.zeros_like(w)
-            self._prev_low = g.abs() < self.low_thresh
-            self._ema_g, self._ema_w = g.clone(), w.clone()
-        row, layer_zero = self._step_fn(
-            self._grads(), params, self._prev_g, self._prev_w, self._prev_dw, self._prev_low, self._ema_g,
-            self._ema_w, self._layer_bounds, self.zero_thresh, self.low_thresh, self.ema)
+        if self._eager is not None:
+            threads = torch.get_num_threads()
+            if self.cpu_threads is not None and threads != self.cpu_threads:
+                torch.set_num_threads(self.cpu_threads)
+            try:
+                if self.step == 0:
+                    self._eager.start(self._grads(), params)
+                row, layer_zero = self._eager(self._grads(), params)
+            finally:
+                if torch.get_num_threads() != threads:
+                    torch.set_num_threads(threads)
+        else:
+            if self._prev_g is None:  # first step: the state starts from the current values
+                g = torch.cat([t.reshape(-1) for t in self._grads()]).float()
+                w = torch.cat([t.reshape(-1) for t in params]).float()
+                self._prev_g, self._prev_w, self._prev_dw = g, w, torch.zeros_like(w)
+                self._prev_low = g.abs() < self.low_thresh
+                self._ema_g, self._ema_w = g.clone(), w.clone()
+            row, layer_zero = self._step_fn(
+                self._grads(), params, self._prev_g, self._prev_w, self._prev_dw, self._prev_low, self._ema_g,
+                self._ema_w, self._layer_bounds, self.zero_thresh, self.low_thresh, self.ema)
         if self.step < 2:  # quantities that need earlier steps do not exist yet
             row = row.clone()
             row[_NEEDS_TWO] = float("nan")

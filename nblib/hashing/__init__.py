@@ -1,7 +1,7 @@
 """Incremental neural hashing: a growing layer of 100%-precision class detectors (slots).
 
 ``scores`` (cosine of representations, or their best augmented view, with slots), ``setcover``
-(greedy set cover as tensor operations), ``thresholds`` (100%-precision thresholds
+(greedy set cover over sparse incidence lists), ``thresholds`` (100%-precision thresholds
 per batch and as running averages), ``layer`` (:class:`IncrementalNeuralHashing`), ``training``
 (the training loop, a linear-probe baseline), ``evaluate`` (accuracy after slot update, AUROC,
 slot gradients on noise), ``plots``.
@@ -10,7 +10,8 @@ from .evaluate import (SlotUpdate, accuracy_vs_new_slots, auroc, encode_in_chunk
                        nearest_neighbour_predict, slot_input_gradients, slot_update, slots_needed)
 from .layer import IncrementalNeuralHashing, SlotMatch
 from .scores import as_views, max_norm_view, slot_scores
-from .setcover import SetCover, greedy_approximation_bound, greedy_set_cover, greedy_set_cover_python
+from .setcover import (SetCover, greedy_approximation_bound, greedy_set_cover, greedy_set_cover_lazy,
+                       greedy_set_cover_python)
 from .thresholds import (NO_NEGATIVES, BatchThresholds, precision_on_batch, precision_thresholds,
                          thresholds_in_force, update_running_thresholds)
 from .training import fit_hashing, fit_linear_probe
@@ -36,6 +37,7 @@ __all__ = [
     "as_views",
     "greedy_approximation_bound",
     "greedy_set_cover",
+    "greedy_set_cover_lazy",
     "greedy_set_cover_python",
     "max_norm_view",
     "precision_on_batch",
