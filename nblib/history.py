@@ -11,16 +11,25 @@ import os
 from pathlib import Path
 
 
-def write_json_atomic(path: str | Path, data) -> Path:
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to a temporary sibling, fsync it, then rename it over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
+
+
+def write_json_atomic(path: str | Path, data) -> Path:
+    """:func:`write_text_atomic` of ``data`` as indented JSON."""
+    return write_text_atomic(path, json.dumps(data, indent=1))
 
 
 class JsonHistory:

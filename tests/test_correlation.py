@@ -4,6 +4,8 @@ import json
 import numpy as np
 import pytest
 import torch
+
+import nblib.history
 from torch import nn
 
 from nblib.correlation import (
@@ -93,14 +95,14 @@ def test_json_history_survives_an_interrupted_write(tmp_path, monkeypatch):
     h.append(0, {"l1|l2": 0.5})
     h.append(1, {"l1|l2": 0.4})
 
-    def crash(obj, f, **kw):  # dies halfway through writing
-        f.write('{"meta": {"model": "mlp"}, "records": [{"epo')
+    def crash(fd):  # dies after the new text is written, before it is on disk and renamed
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(json, "dump", crash)
+    monkeypatch.setattr(nblib.history.os, "fsync", crash)
     with pytest.raises(KeyboardInterrupt):
         h.append(2, {"l1|l2": 0.3})
     monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corr.json"], "no temporary file left behind"
     back = JsonHistory.load(path)  # still the last complete state
     assert [r["epoch"] for r in back.records] == [0, 1] and back.meta == {"model": "mlp"}
     back.append(2, {"l1|l2": 0.3})  # and a resumed run continues it

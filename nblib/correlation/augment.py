@@ -49,3 +49,28 @@ def augmentation_spread(view_outputs: torch.Tensor, reference_outputs: torch.Ten
     ref = reference_outputs.float().std(0, unbiased=False)
     spread = view_outputs.float().std(0, unbiased=False) / ref
     return torch.where(ref > 1e-12, spread, torch.full_like(spread, float("nan")))
+
+
+def spread_per_input(model: torch.nn.Module, images: torch.Tensor, reference_outputs: dict[str, torch.Tensor],
+                     names: list[str], views: int = 300, seed: int = 0, normalise=None, progress: bool = False):
+    """Median augmentation spread of every layer for each of several inputs.
+
+    Args:
+        images: (M, C, H, W) raw inputs in [0, 1], each augmented ``views`` times (seed ``seed + i``).
+        reference_outputs: name -> (N, D) outputs on N different inputs (the denominator's spread).
+        normalise: applied to the views before the forward pass (e.g. mean/std normalisation).
+    Returns:
+        (M, L) float tensor: row i, column l = median over layer l's features of
+        std across input i's views / std across the reference inputs.
+    """
+    from tqdm.auto import tqdm
+
+    from .core import get_intermediate_outputs
+
+    out = torch.empty(len(images), len(names))
+    for i in tqdm(range(len(images)), desc="augmented inputs", disable=not progress):
+        v = augment_views(images[i], n=views, seed=seed + i)                    # (V, C, H, W)
+        outs = get_intermediate_outputs(model, normalise(v) if normalise else v, names)
+        for j, n in enumerate(names):
+            out[i, j] = augmentation_spread(outs[n], reference_outputs[n]).nanmedian().item()
+    return out

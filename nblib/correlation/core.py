@@ -33,7 +33,8 @@ def standardize(x: torch.Tensor) -> torch.Tensor:
     x = x.double() if x.dtype == torch.float64 else x.float()
     centred = x - x.mean(0)
     std = centred.square().mean(0).sqrt()
-    constant = std <= 1e-12 * (1 + x.abs().amax(0))
+    # constant: the spread is rounding error (a few ulps of the values), in float32 as in float64
+    constant = std <= 32 * torch.finfo(x.dtype).eps * x.abs().amax(0)
     return torch.where(constant, torch.full_like(centred, float("nan")), centred / std.clamp_min(1e-30))
 
 
@@ -81,21 +82,6 @@ def correlation_summary(corrs: Mapping[tuple[str, str], torch.Tensor]) -> dict[s
     return {f"{a}|{b}": mean_abs_correlation(c, same_layer=a == b) for (a, b), c in corrs.items()}
 
 
-def linear_cka(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Linear centred kernel alignment (Kornblith et al. 2019) between a (N, Da) and b (N, Db).
-
-    1 for representations equal up to an orthogonal transform and isotropic scaling,
-    near 0 for unrelated ones. Computed from feature-space products: O(N D^2), no N x N matrix.
-    """
-    if a.shape[0] != b.shape[0]:
-        raise ValueError(f"layers saw different numbers of inputs: {a.shape[0]} vs {b.shape[0]}")
-    a = a.double() - a.double().mean(0)
-    b = b.double() - b.double().mean(0)
-    cross = (b.t() @ a).square().sum()
-    norm = (a.t() @ a).square().sum().sqrt() * (b.t() @ b).square().sum().sqrt()
-    return (cross / norm).item() if norm > 0 else float("nan")
-
-
 def feature_order(corr: torch.Tensor) -> torch.Tensor:
     """A permutation that puts correlated features next to each other (for plotting).
 
@@ -113,13 +99,3 @@ def feature_order(corr: torch.Tensor) -> torch.Tensor:
     key = vecs[:, -1] * vecs[:, -1].sum().sign().clamp_min(0).mul(2).sub(1)  # fixed sign: reproducible
     key = key.masked_fill(undefined.to(key.device), float("inf"))
     return key.argsort()
-
-
-def cka_matrix(outputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    """Linear CKA between all layer pairs: (L, L), symmetric, diagonal 1."""
-    names = list(outputs)
-    m = torch.eye(len(names), dtype=torch.float64)
-    for i, a in enumerate(names):
-        for j in range(i + 1, len(names)):
-            m[i, j] = m[j, i] = linear_cka(outputs[a], outputs[names[j]])
-    return m
