@@ -53,7 +53,9 @@ def figures(diag) -> dict[str, object]:
         axes[1].plot(range(len(c)), c["cka_init"], "s--", color="#95a5a6", label="at init")
         axes[1].axhline(diag.meta.get("redundant_cka", 0.95), color="k", lw=0.8, ls=":", label="redundant (>= 0.95)")
         axes[1].set_xticks(range(len(c)), c["pair"], rotation=60, fontsize=7, ha="right")
-        axes[1].set_ylim(min(0, float(np.nanmin(c[["cka", "cka_init"]].to_numpy(dtype=float), initial=0))), 1.05)
+        vals = c[["cka", "cka_init"]].to_numpy(dtype=float)
+        vals = vals[np.isfinite(vals)]
+        axes[1].set_ylim(min(0.0, float(vals.min())) if vals.size else 0.0, 1.05)
         axes[1].set_title("consecutive layers")
         axes[1].legend(fontsize=7)
         fig.tight_layout()
