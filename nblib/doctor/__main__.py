@@ -112,15 +112,22 @@ def run(args) -> int:
         loaded = load_weights(args.checkpoint, model, strict=not args.no_strict)
         if not loaded.complete:
             print(f"--no-strict: loaded {len(loaded.loaded)} tensors; left at initialisation: {loaded.describe()}")
+    import torch
+
+    with torch.random.fork_rng():  # the reference: the same constructor (same init scheme), seeded
+        torch.manual_seed(args.seed)
+        init_model, _ = build_from_spec(args.model, parse_kwargs(args.model_kwargs))
     dev = pick_device(args.device)
     x, y, what = load_data(args)
     if args.train_steps and y is None:
         raise InputError("--train-steps needs labels: pass --labels FILE (class indices), or a built-in dataset")
     model.to(dev)
     diag = doctor(model, (x, y) if y is not None else x, train_steps=args.train_steps, optimizer=args.optimizer,
-                  lr=args.lr, batch_size=args.batch_size, seed=args.seed, progress=not args.quiet, device=dev)
+                  lr=args.lr, batch_size=args.batch_size, seed=args.seed, progress=not args.quiet, device=dev,
+                  init_model=init_model.to(dev))
     diag.meta["model"] = args.model + (f" ({args.checkpoint})" if args.checkpoint else " (as built, no checkpoint)")
     diag.meta["data"] = what
+    diag.meta["reference"] = f"{args.model} built again with the same arguments, seed {args.seed} (its own init scheme)"
     out = diag.save(args.report_dir)
     print(f"{built.name}: {diag.summary()} ({diag.meta['timings']['total']:.1f} s over {diag.meta['samples']} inputs)")
     for f in diag.findings:

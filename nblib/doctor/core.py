@@ -94,7 +94,7 @@ def as_tensors(data, labels=None) -> tuple[torch.Tensor, torch.Tensor | None, st
 
 def doctor(model: nn.Module, data, labels=None, *, train_steps: int = 0, optimizer: str = "adam", lr: float = 1e-3,
            batch_size: int = 128, train_batch_size: int = 64, loss_fn=None, init_model: nn.Module | None = None,
-           profile_samples: int = 256, cka_samples: int = 512, redundant_cka: float = REDUNDANT_CKA,
+           profile_samples: int = 128, cka_samples: int = 512, redundant_cka: float = REDUNDANT_CKA,
            seed: int = 0, progress: bool = True, report_dir=None, device=None) -> Diagnosis:
     """Diagnose ``model`` on ``data``: dead units, activation health relative to initialisation,
     redundant layers, (with ``train_steps``) a short tracked training run, (for a Gaussian VAE) KL
@@ -128,6 +128,7 @@ def doctor(model: nn.Module, data, labels=None, *, train_steps: int = 0, optimiz
     timings["census"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     kept: list[str] = []
+    reference = "the given init_model" if init_model is not None else f"a re-initialised copy (reset_parameters, seed {seed})"
     if init_model is None:
         init_model, kept = reinitialised_copy(model, seed)
     init_pass = stream(init_model, x, batch_size=batch_size, profile_n=model_pass.profile_samples,
@@ -159,7 +160,7 @@ def doctor(model: nn.Module, data, labels=None, *, train_steps: int = 0, optimiz
     timings["total"] = time.perf_counter() - t0
     meta = {"model": type(model).__name__, "data": what, "samples": model_pass.samples,
             "profile_samples": model_pass.profile_samples, "cka_samples": model_pass.extra["cka_samples"],
-            "parameters": sum(p.numel() for p in model.parameters()), "not_reinitialised": kept,
+            "parameters": sum(p.numel() for p in model.parameters()), "not_reinitialised": kept, "reference": reference,
             "sites_are_children": model_pass.extra["fallback_sites"], "timings": timings,
             "train": dict(steps=train_steps, optimizer=optimizer, lr=lr) if train_steps else None,
             "redundant_cka": redundant_cka}

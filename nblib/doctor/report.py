@@ -131,7 +131,7 @@ def _header(diag) -> list[str]:
     lines = [f"- model: `{m['model']}` ({m['parameters']:,} parameters)",
              f"- data: {m['data']}; dead units counted over all {m['samples']} inputs; profile on {m['profile_samples']}, "
              f"CKA on {m['cka_samples']}",
-             f"- reference: the same architecture re-initialised (seed 0), on the same inputs",
+             f"- reference (the architecture at initialisation, same inputs): {m.get('reference', 'a re-initialised copy')}",
              f"- time: {tm['total']:.1f} s (" + ", ".join(f"{k} {v:.1f} s" for k, v in tm.items() if k != "total") + ")",
              f"- findings: {diag.summary()}"]
     if m.get("train"):
