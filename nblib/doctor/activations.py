@@ -11,6 +11,10 @@ from ..inspect.thresholds import RELATIVE_TO_INIT
 from .findings import FIXES, Finding
 from .probe import PassResult
 
+#: A layer with at least this fraction of dead units is critical even when the architecture at
+#: initialisation has them too (the relative rule judges only moves away from initialisation).
+ABSOLUTE_DEAD = 0.5
+
 
 def layer_table(model_pass: PassResult, init_pass: PassResult, report=None):
     """pandas DataFrame, one row per site: dead units (all data, first batch, at init), sparsity and
@@ -59,6 +63,9 @@ def activation_findings(table, samples: int, batch_size: int) -> list[Finding]:
         if r["dead_first_batch"] > r["dead"]:
             one_batch = (f" One batch of {min(batch_size, samples)} inputs would have called {r['dead_first_batch']} "
                          f"dead: the census over all {samples} inputs is what counts.")
+        if verdict != "critical" and r["dead_fraction"] >= ABSOLUTE_DEAD:  # dead at init too: broken by construction
+            verdict, th = "critical", type(th)(th.ok, critical_above=ABSOLUTE_DEAD)
+            one_batch += " Dead at initialisation too: the construction (bias, input scale) is broken, not training."
         if verdict in ("critical", "high"):
             out.append(Finding(
                 "dead_units", "critical" if verdict == "critical" else "warning", r["where"], round(r["dead_fraction"], 4),
