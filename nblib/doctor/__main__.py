@@ -4,7 +4,7 @@
 name, built with ``--model-kwargs`` JSON; ``--checkpoint`` loads weights (state dict, Lightning,
 .safetensors; pickled code is never run; without it the model is judged at initialisation).
 ``--input`` is a .pt/.npy tensor (N, C, H, W), an image folder, or a built-in dataset: ``cifar10``
-or ``mnist`` (test split, first ``--limit`` images, scaled to [0, 1]; labels included).
+or ``mnist`` (test split, ``--limit`` images drawn at random with ``--seed``, scaled to [0, 1]; labels included).
 ``--labels`` (.pt/.npy, N class indices) is needed by ``--train-steps`` for your own inputs.
 ``--train-steps N`` trains a copy for N minibatches (``--optimizer adam``, ``--lr 1e-3`` by default)
 under the GradientTracker and compares the dead-unit census before and after.
@@ -31,7 +31,7 @@ def build_parser(prog: str = "python -m nblib doctor") -> Parser:
     p.add_argument("--no-strict", action="store_true", help="load the checkpoint's tensors that fit and list the rest")
     p.add_argument("--input", required=True, help=f"tensor file (.pt/.npy), image folder, or {' / '.join(DATASETS)}")
     p.add_argument("--labels", help="class indices for --input (.pt/.npy, one per input); needed by --train-steps")
-    p.add_argument("--limit", type=positive_int, help="use the first LIMIT inputs (built-in datasets: default 1000)")
+    p.add_argument("--limit", type=positive_int, help="use LIMIT inputs (your own: the first LIMIT; built-in datasets: LIMIT at random, default 1000)")
     p.add_argument("--size", type=positive_int, help="resize inputs to SIZE x SIZE pixels")
     p.add_argument("--mean", type=finite_float, nargs="+", help="per-channel mean subtracted from the input")
     p.add_argument("--std", type=finite_float, nargs="+", help="per-channel std dividing the input")
@@ -78,14 +78,16 @@ def load_data(args):
 
         data = load_cifar10("test") if args.input == "cifar10" else load_mnist("test")
         n = min(args.limit or 1000, data.images.shape[0])
-        x = data.images[:n].float() / 255
+        # a seeded random subset: the files are sorted by class (CIFAR-10's first 1,000 are all planes)
+        pick = torch.randperm(data.images.shape[0], generator=torch.Generator().manual_seed(args.seed))[:n].sort().values
+        x = data.images[pick].float() / 255
         if args.size:
             x = torch.nn.functional.interpolate(x, size=(args.size, args.size), mode="bilinear", antialias=True)
         x = normalise(x, args.mean, args.std)
-        y = data.labels[:n].long()
+        y = data.labels[pick].long()
         if args.labels:
             raise InputError(f"--labels does not apply to the built-in {args.input}: its labels are used")
-        return x, y, f"{args.input} test split, first {n} images ({data.source})"
+        return x, y, f"{args.input} test split, {n} images drawn at random (seed {args.seed}; {data.source})"
     user = load_input(args.input, args.size, args.mean, args.std, args.channels)
     x = user.tensor
     if user.is_sequence:
