@@ -193,6 +193,9 @@ def test_finding_checks_and_report(tmp_path):
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "critical" in md and "| severity |" in md and "![activations](activations.png)" in md
     assert out["samples"] == 64
+    import nblib
+
+    assert nblib.doctor(nn.Sequential(nn.Linear(16, 8), nn.ReLU()), blobs(32)[0], progress=False).findings == []
 
 
 MODULE = textwrap.dedent("""
@@ -223,7 +226,15 @@ def test_cli_end_to_end_and_bad_input(tmp_path):
     (tmp_path / "mymodel.py").write_text(MODULE)
     torch.save(images(48), tmp_path / "x.pt")
     torch.save(torch.randint(0, 4, (48,)), tmp_path / "y.pt")
-    r = run_cli(["--model", "mymodel:Broken", "--model-kwargs", '{"bias": -100}', "--input", "x.pt", "--labels", "y.pt",
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import mymodel
+        torch.save(mymodel.Broken(bias=-100.0).state_dict(), tmp_path / "weights.pt")   # the defect is in the weights
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("mymodel", None)
+    r = run_cli(["--model", "mymodel:Broken", "--model-kwargs", '{"bias": 0.1}', "--checkpoint", "weights.pt",
+                 "--input", "x.pt", "--labels", "y.pt",
                  "--train-steps", "5", "--report-dir", "rep", "--quiet"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert "[critical] dead units at relu (after conv)" in r.stdout

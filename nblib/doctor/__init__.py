@@ -15,3 +15,13 @@ from .vae import split_outputs
 
 __all__ = ["Diagnosis", "EVIDENCE", "Evidence", "FIXES", "Finding", "SEVERITIES", "as_tensors", "block_names",
            "doctor", "sort_findings", "split_outputs", "stream"]
+
+
+class _CallableModule(__import__("types").ModuleType):
+    """``nblib.doctor(model, data, ...)`` calls :func:`doctor`; the module keeps its attributes."""
+
+    def __call__(self, *args, **kwargs):
+        return doctor(*args, **kwargs)
+
+
+__import__("sys").modules[__name__].__class__ = _CallableModule

@@ -114,7 +114,7 @@ def findings_markdown(diag) -> str:
     lines = ["| severity | finding | layer | value | threshold | evidence |", "|---|---|---|---|---|---|"]
     for f in diag.findings:
         lines.append(f"| **{f.severity}** | {f.name} | `{f.layer}` | {fmt(f.value)} | {fmt(f.threshold)} | "
-                     f"[{f.source.notebook.split('/')[-1]}]({f.source.notebook})"
+                     f"{f.source.notebook.split('/')[-1]}"
                      + (f" `{', '.join(f.source.claims)}`" if f.source.claims else "") + " |")
     lines.append("")
     for i, f in enumerate(diag.findings, 1):
