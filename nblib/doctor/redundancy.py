@@ -4,7 +4,8 @@ The rule is notebook 03's ledger rule: a pair is redundant at debiased CKA >= 0.
 trained MLP's adjacent layers: 0.89). Linear CKA is 1 for outputs equal up to an orthogonal map
 and isotropic scaling, so a block that only copies or rotates its input scores 1. When the same
 pair scores >= 0.95 in the re-initialised copy too, the similarity comes from the architecture
-(a residual path, a pooling layer) and the finding is ``info``, else ``warning``.
+(a residual path, a pooling layer) and the finding is ``info``, else ``warning``; "the same" is
+within :data:`ARCH_MARGIN` (0.05) of the threshold, the spread between two random initialisations.
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ import torch
 from .findings import FIXES, Finding
 
 REDUNDANT_CKA = 0.95
+#: ``info`` instead of ``warning`` when the architecture at initialisation is within this margin of the
+#: threshold: two random initialisations of a ResNet-18 differ by ~0.04 in the CKA of layer4 -> fc.
+ARCH_MARGIN = 0.05
 
 
 def consecutive(cka: torch.Tensor | None, names: list[str]) -> list[tuple[str, str, float]]:
@@ -38,12 +42,12 @@ def redundancy_findings(table, samples: int, threshold: float = REDUNDANT_CKA) -
     for _, r in table.iterrows():
         if not r["cka"] >= threshold:
             continue
-        arch = r["cka_init"] >= threshold
+        arch = r["cka_init"] >= threshold - ARCH_MARGIN
         init = "n/a" if math.isnan(r["cka_init"]) else f"{r['cka_init']:.3f}"
         out.append(Finding(
             "redundant_layers", "info" if arch else "warning", r["pair"], round(r["cka"], 4), threshold,
             f"debiased CKA {r['cka']:.3f} between consecutive layers over {samples} inputs (at initialisation: {init})"
-            + ("; the architecture does this at initialisation too" if arch else
+            + ("; the architecture does this at initialisation too (within 0.05)" if arch else
                "; the second layer is (up to a rotation and scale) a copy of the first"),
             "redundancy", FIXES["redundant"]))
     return out
