@@ -38,18 +38,23 @@ def cka_table(model_cka, init_cka, names):
 
 
 def redundancy_findings(table, samples: int, threshold: float = REDUNDANT_CKA) -> list[Finding]:
+    """One finding per consecutive pair at CKA >= threshold: ``warning``, or ``info`` when the architecture
+    at initialisation is as similar (within :data:`ARCH_MARGIN`) or the second block is the model's last
+    (a readout is a linear map of the layer before it; notebook 03's rule covers hidden layers)."""
     out = []
-    for _, r in table.iterrows():
+    for i, r in table.reset_index(drop=True).iterrows():
         if not r["cka"] >= threshold:
             continue
         arch = r["cka_init"] >= threshold - ARCH_MARGIN
+        readout = i == len(table) - 1
         init = "n/a" if math.isnan(r["cka_init"]) else f"{r['cka_init']:.3f}"
+        why = ("; the architecture does this at initialisation too (within 0.05)" if arch else
+               "; the second block is the model's last (a readout of the first)" if readout else
+               "; the second layer is (up to a rotation and scale) a copy of the first")
         out.append(Finding(
-            "redundant_layers", "info" if arch else "warning", r["pair"], round(r["cka"], 4), threshold,
+            "redundant_layers", "info" if arch or readout else "warning", r["pair"], round(r["cka"], 4), threshold,
             f"debiased CKA {r['cka']:.3f} between consecutive layers over {samples} inputs (at initialisation: {init})"
-            + ("; the architecture does this at initialisation too (within 0.05)" if arch else
-               "; the second layer is (up to a rotation and scale) a copy of the first"),
-            "redundancy", FIXES["redundant"]))
+            + why, "redundancy", FIXES["redundant"]))
     return out
 
 
