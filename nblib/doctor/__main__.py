@@ -41,7 +41,7 @@ def build_parser(prog: str = "python -m nblib doctor") -> Parser:
     p.add_argument("--lr", type=finite_float, default=1e-3, help="learning rate for --train-steps (default 1e-3)")
     p.add_argument("--batch-size", type=positive_int, default=128, help="inputs per forward pass (default 128)")
     p.add_argument("--report-dir", required=True, help="output folder for report.md and report.html")
-    p.add_argument("--seed", type=int, default=0, help="seed of the re-initialised copy and the training run")
+    p.add_argument("--seed", type=int, default=0, help="seed of the model as built (SEED), the reference at init (SEED+1), the data subset and the training run")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default auto)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
@@ -99,6 +99,8 @@ def load_data(args):
 
 
 def run(args) -> int:
+    import torch
+
     from ..checkpoints import load_weights
     from ..inspect.__main__ import pick_device
     from ..inspect.loading import build_from_spec, parse_kwargs
@@ -109,15 +111,15 @@ def run(args) -> int:
     if not args.lr > 0:
         raise InputError(f"--lr {args.lr} must be positive")
     check_output_dir(args.report_dir, "--report-dir")
-    model, built = build_from_spec(args.model, parse_kwargs(args.model_kwargs))
+    with torch.random.fork_rng():  # without a checkpoint the model is its random initialisation: seeded
+        torch.manual_seed(args.seed)
+        model, built = build_from_spec(args.model, parse_kwargs(args.model_kwargs))
     if args.checkpoint:
         loaded = load_weights(args.checkpoint, model, strict=not args.no_strict)
         if not loaded.complete:
             print(f"--no-strict: loaded {len(loaded.loaded)} tensors; left at initialisation: {loaded.describe()}")
-    import torch
-
-    with torch.random.fork_rng():  # the reference: the same constructor (same init scheme), seeded
-        torch.manual_seed(args.seed)
+    with torch.random.fork_rng():  # the reference: the same constructor (same init scheme), another seed
+        torch.manual_seed(args.seed + 1)
         init_model, _ = build_from_spec(args.model, parse_kwargs(args.model_kwargs))
     dev = pick_device(args.device)
     x, y, what = load_data(args)
@@ -129,7 +131,7 @@ def run(args) -> int:
                   init_model=init_model.to(dev))
     diag.meta["model"] = args.model + (f" ({args.checkpoint})" if args.checkpoint else " (as built, no checkpoint)")
     diag.meta["data"] = what
-    diag.meta["reference"] = f"{args.model} built again with the same arguments, seed {args.seed} (its own init scheme)"
+    diag.meta["reference"] = f"{args.model} built again with the same arguments, seed {args.seed + 1} (its own init scheme)"
     out = diag.save(args.report_dir)
     print(f"{built.name}: {diag.summary()} ({diag.meta['timings']['total']:.1f} s over {diag.meta['samples']} inputs)")
     for f in diag.findings:
