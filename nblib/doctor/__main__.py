@@ -43,6 +43,7 @@ def build_parser(prog: str = "python -m nblib doctor") -> Parser:
     p.add_argument("--report-dir", required=True, help="output folder for report.md and report.html")
     p.add_argument("--seed", type=int, default=0, help="seed of the model as built (SEED), the reference at init (SEED+1), the data subset and the training run")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default auto)")
+    p.add_argument("--threads", type=positive_int, help="CPU threads for torch (default: torch's; 1 is faster on a busy machine)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -106,6 +107,8 @@ def run(args) -> int:
     from ..inspect.loading import build_from_spec, parse_kwargs
     from .core import doctor
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.train_steps < 0:
         raise InputError(f"--train-steps {args.train_steps} must be 0 or more")
     if not args.lr > 0:
