@@ -88,6 +88,17 @@ def test_negative_bias_kills_a_layer():
     assert dead[0].value == 1.0 and dead[0].source.notebook.endswith("00_feature_inspection.ipynb")
     assert diag.findings[0].severity == "critical"                       # sorted: critical first
     assert "act#1" in diag.layers.index                                   # the shared ReLU, one site per call
+    assert not diag.find("collapsed_templates")
+
+
+def test_filters_collapsed_onto_one_template():
+    torch.manual_seed(0)
+    model = TinyCNN()
+    with torch.no_grad():
+        model.conv2.weight.copy_(model.conv2.weight[:1].abs().expand_as(model.conv2.weight) + 0.01 * torch.rand(8, 8, 3, 3))
+    found = doctor(model, images(32), progress=False).find("collapsed_templates")
+    assert [f.layer for f in found] == ["conv2"] and found[0].severity == "info" and found[0].value < 0.1
+    assert found[0].source.notebook.endswith("05_interpretable_gradients.ipynb")
 
 
 def test_identical_consecutive_blocks():

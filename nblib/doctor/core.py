@@ -14,6 +14,7 @@ from .activations import activation_findings, layer_table, profile_report
 from .findings import SEVERITIES, Finding, sort_findings
 from .probe import stream
 from .redundancy import REDUNDANT_CKA, cka_table, redundancy_findings
+from .templates import template_findings
 from .training import train_copy, training_findings
 from .vae import check_vae, is_gaussian_vae, vae_findings
 
@@ -142,6 +143,7 @@ def doctor(model: nn.Module, data, labels=None, *, train_steps: int = 0, optimiz
     init_cka = init_pass.cka if init_pass.cka_names == names else None
     cka = cka_table(model_pass.cka, init_cka, names)
     findings += redundancy_findings(cka, model_pass.extra["cka_samples"], redundant_cka)
+    findings += template_findings(model)
     vae = None
     if is_gaussian_vae(model, x):
         t2 = time.perf_counter()

@@ -148,7 +148,8 @@ def training_findings(run: TrainingResult, before: dict, after: dict, samples: i
         else:
             out.append(Finding("transient_zero_gradients", "info", layer, round(z, 4), ZERO_GRAD_WARNING,
                                f"{z:.0%} of {layer}'s gradient components are zero over the last half of the run "
-                               "without dead units: likely transient (inactive on the batch).",
+                               "without dead units of its own: transient (units inactive on the batch) or weights "
+                               "reading dead units of the layer before.",
                                "sgd_transient", ()))
     f = run.frame
     retained = _tail(f["retained_fraction"])
