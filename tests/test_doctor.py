@@ -224,6 +224,14 @@ MODULE = textwrap.dedent("""
 
         def forward(self, x):
             return self.fc(self.relu(self.conv(x)).mean((2, 3)))
+
+    class Flat(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.relu, self.fc2 = nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10)
+
+        def forward(self, x):
+            return self.fc2(self.relu(self.fc1(x.flatten(1))))
 """)
 
 
@@ -281,6 +289,48 @@ def test_cli_bad_input_is_one_line(tmp_path, monkeypatch, capsys, bad, needle):
     assert code == 2 and needle in err, err
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.*"))
+
+
+def test_cli_builtin_dataset(tmp_path, monkeypatch, capsys):
+    from nblib.__main__ import main
+
+    (tmp_path / "mymodel.py").write_text(MODULE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code = main(["doctor", "--model", "mymodel:Flat", "--input", "mnist", "--limit", "64", "--train-steps", "3",
+                 "--optimizer", "sgd", "--lr", "0.01", "--report-dir", "rep", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0 and "over 64 inputs" in out, out
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "mnist test split, 64 images drawn at random" in md and "## Short training run" in md
+
+
+def test_vae_protocols():
+    from nblib.doctor.vae import is_gaussian_vae, split_outputs
+
+    class TupleVAE(VAE):
+        def forward(self, x):
+            out = super().forward(x)
+            return out["recon"], out["mu"], out["logvar"]
+
+    class EncodeOnly(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = nn.Linear(16, 8)
+
+        def encode(self, x):
+            return self.enc(x).chunk(2, dim=1)
+
+        def forward(self, x):
+            return self.enc(x)
+
+    x = blobs(32)[0]
+    for model in (VAE(), TupleVAE(), EncodeOnly()):
+        assert is_gaussian_vae(model, x)
+        assert split_outputs(model.eval(), x)[1].shape == (32, 4)
+    assert not is_gaussian_vae(MLP(), x)
+    diag = doctor(TupleVAE(detach=True), x, progress=False)
+    assert "detached_latent" in diag.codes("critical")
 
 
 def test_unknown_command(capsys):
