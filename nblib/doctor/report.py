@@ -114,7 +114,7 @@ def findings_markdown(diag) -> str:
     lines = ["| severity | finding | layer | value | threshold | evidence |", "|---|---|---|---|---|---|"]
     for f in diag.findings:
         lines.append(f"| **{f.severity}** | {f.name} | `{f.layer}` | {fmt(f.value)} | {fmt(f.threshold)} | "
-                     f"{f.source.notebook.split('/')[-1]}"
+                     f"`{f.source.notebook}`"
                      + (f" `{', '.join(f.source.claims)}`" if f.source.claims else "") + " |")
     lines.append("")
     for i, f in enumerate(diag.findings, 1):
@@ -203,7 +203,7 @@ def findings_html(diag) -> str:
         rows.append(f"<tr><td><span class='sev' style='background:{COLOURS[f.severity]}'>{f.severity}</span></td>"
                     f"<td><b>{html.escape(f.name)}</b><br><small>{html.escape(f.code)}</small></td>"
                     f"<td><code>{html.escape(f.layer)}</code></td><td>{fmt(f.value)}</td><td>{fmt(f.threshold)}</td>"
-                    f"<td>{html.escape(f.message)}</td><td>{html.escape(f.source.notebook.split('/')[-1])}{claims}"
+                    f"<td>{html.escape(f.message)}</td><td><code>{html.escape(f.source.notebook)}</code>{claims}"
                     f"<br><small>{html.escape(f.source.summary)}</small></td><td>{fixes}</td></tr>")
     head = "".join(f"<th>{h}</th>" for h in ("severity", "finding", "layer", "value", "threshold", "what", "evidence", "fixes (ranked)"))
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
