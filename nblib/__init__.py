@@ -10,6 +10,15 @@ from .runtime import RunClock, describe_device, device, is_quick, resolve_params
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+    """``nblib.doctor`` on first use (``nblib.doctor(model, data)`` runs the diagnosis)."""
+    if name == "doctor":
+        import importlib
+
+        return importlib.import_module(".doctor", __name__)
+    raise AttributeError(f"module 'nblib' has no attribute {name!r}")
+
 __all__ = [
     "CheckpointError",
     "RunClock",
