@@ -443,7 +443,7 @@ def test_console_script_entry_points_share_the_behaviour(user, cli):
 
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
     argv = {"nblib-data": ["status", "--no-such-flag"], "nblib-inspect": ["--no-such-flag"],
-            "nblib-analyze": ["f.pt", "--no-such-flag"]}
+            "nblib-analyze": ["f.pt", "--no-such-flag"], "nblib": ["doctor", "--model", "m:f", "--input", "x", "--report-dir", "d", "--no-such-flag"]}
     assert set(scripts) == set(argv)
     root, _ = user
     for name, target in scripts.items():
