@@ -247,6 +247,7 @@ def test_cli_end_to_end_and_bad_input(tmp_path):
     torch.save(torch.randint(0, 4, (48,)), tmp_path / "y.pt")
     sys.path.insert(0, str(tmp_path))
     try:
+        sys.modules.pop("mymodel", None)
         import mymodel
         torch.save(mymodel.Broken(bias=-100.0).state_dict(), tmp_path / "weights.pt")   # the defect is in the weights
     finally:

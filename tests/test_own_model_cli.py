@@ -144,10 +144,12 @@ def user(tmp_path_factory):
     root = tmp_path_factory.mktemp("project")
     (root / "mymodel.py").write_text(TINY_CNN)
     sys.path.insert(0, str(root))
+    sys.modules.pop("mymodel", None)              # another test may have imported its own mymodel
     try:
         import mymodel
     finally:
         sys.path.remove(str(root))
+        sys.modules.pop("mymodel", None)
     torch.manual_seed(0)
     net = mymodel.TinyCNN()
     torch.save(net.state_dict(), root / "tiny.pt")
@@ -158,7 +160,7 @@ def user(tmp_path_factory):
     torch.save(torch.rand(2, 3, 3, 16, 16), root / "video.pt")  # (N, T, C, H, W)
     np.save(root / "batch.npy", rng.rand(4, 3, 12, 12).astype(np.float32))
     (root / "work").mkdir()
-    del sys.modules["mymodel"]
+    sys.modules.pop("mymodel", None)
     return root, net
 
 
