@@ -1,6 +1,8 @@
 """Known-answer tests for the VAE latent diagnostics and their TensorBoard logger."""
 import math
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -13,6 +15,7 @@ from nblib.vae import (
     histogram_edges,
     loss_fluctuation,
     mu_histograms,
+    mutual_information_gap,
 )
 
 
@@ -181,3 +184,45 @@ def test_fluctuation_explained_by_a_covariate():
     assert fluctuation_explained_by(unrelated, area) < 0.05
     with pytest.raises(ValueError, match="equal length"):
         fluctuation_explained_by(driven, area[:10])
+
+
+def _mi_brute_force(a: np.ndarray, b: np.ndarray) -> float:
+    """Plug-in MI of two discrete arrays from their joint counts, in nats (a loop over cells)."""
+    n, mi = len(a), 0.0
+    for u in np.unique(a):
+        for v in np.unique(b):
+            pj = np.mean((a == u) & (b == v))
+            if pj > 0:
+                mi += pj * np.log(pj / (np.mean(a == u) * np.mean(b == v)))
+    return mi
+
+
+def test_mutual_information_gap_against_brute_force():
+    gen = torch.Generator().manual_seed(0)
+    factors = torch.stack([torch.randint(0, 3, (2000,), generator=gen), torch.randint(0, 6, (2000,), generator=gen)], 1)
+    latents = torch.stack([factors[:, 0] + 0.3 * torch.rand(2000, generator=gen),   # shape, blurred
+                           factors[:, 1] + 0.9 * torch.rand(2000, generator=gen),   # scale, blurred more
+                           factors[:, 1] + 0.2 * torch.randn(2000, generator=gen),  # scale again
+                           torch.randn(2000, generator=gen)], 1).float()
+    bins = 10
+    mig, gap = mutual_information_gap(latents, factors, bins=bins)
+    lo, hi = latents.min(0).values, latents.max(0).values
+    binned = ((latents - lo) / (hi - lo) * bins).floor().clamp(0, bins - 1).long().numpy()
+    f = factors.numpy()
+    want = []
+    for k in range(2):
+        mis = sorted((_mi_brute_force(binned[:, j], f[:, k]) for j in range(4)), reverse=True)
+        want.append((mis[0] - mis[1]) / _mi_brute_force(f[:, k], f[:, k]))
+    assert gap.numpy() == pytest.approx(want, abs=1e-5)
+    assert mig == pytest.approx(np.mean(want), abs=1e-5)
+
+
+def test_mutual_information_gap_known_answers():
+    gen = torch.Generator().manual_seed(1)
+    factors = torch.randint(0, 4, (4000, 2), generator=gen)
+    alone = torch.cat([factors.float(), torch.randn(4000, 1, generator=gen)], 1)  # one unit per factor
+    assert mutual_information_gap(alone, factors)[0] > 0.98
+    twice = torch.cat([factors.float(), factors.float()], 1)  # every factor in two units: no gap
+    assert mutual_information_gap(twice, factors)[0] == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="at least 2"):
+        mutual_information_gap(torch.randn(10, 1), factors[:10, :1])

@@ -17,6 +17,7 @@ from .diagnostics import (
     histogram_edges,
     loss_fluctuation,
     mu_histograms,
+    mutual_information_gap,
 )
 from .encoders import FCDecoder, GaussianHead, SimpleFCNNEncoder
 from .plots import (
@@ -53,6 +54,7 @@ __all__ = [
     "histogram_edges",
     "loss_fluctuation",
     "mu_histograms",
+    "mutual_information_gap",
     "plot_batch_mean_vs_histogram",
     "plot_factor_scores",
     "plot_kl_per_unit",
