@@ -10,6 +10,7 @@ import torch
 
 from .layer import IncrementalNeuralHashing, SlotMatch
 from .scores import slot_scores
+from .setcover import SetCover
 
 
 @torch.no_grad()
@@ -73,8 +74,9 @@ def slots_needed(curve: torch.Tensor, target: float) -> int | None:
 
 @dataclass
 class SlotUpdate:
-    """Result of :func:`slot_update`: the updated head (a copy; its new slots come last, in greedy
-    order), how many inputs were unmatched, and the slot counts before and added."""
+    """Result of :func:`slot_update`: the updated head (a copy; its new slots come last, in pick
+    order: greedy set cover unless another rule was given), how many inputs were unmatched, and
+    the slot counts before and added."""
 
     head: IncrementalNeuralHashing
     n_unmatched: int
@@ -85,6 +87,7 @@ class SlotUpdate:
 def slot_update(
     head: IncrementalNeuralHashing, z: torch.Tensor, labels: torch.Tensor,
     z_reference: torch.Tensor | None = None, reference_labels: torch.Tensor | None = None,
+    select: Callable[[torch.Tensor], SetCover] | None = None,
 ) -> SlotUpdate:
     """The "accuracy after slot update" step: one pass, label the unmatched inputs, add slots.
 
@@ -97,6 +100,8 @@ def slot_update(
             where unmatched).
         z_reference, reference_labels: other labelled representations for the thresholds, in
             the same format as ``z`` ((R, D), or (R, A, D) with the same A).
+        select: the rule choosing the new slots among the unmatched inputs (None: greedy set
+            cover; e.g. ``slot_selector("random")`` for the same number chosen at random).
     """
     new = copy.deepcopy(head).eval()
     with torch.no_grad():
@@ -104,7 +109,7 @@ def slot_update(
     zu, yu = z[unmatched], labels[unmatched]
     ref, ref_y = (zu, yu) if z_reference is None else (torch.cat([z_reference, zu]), torch.cat([reference_labels, yu]))
     n_old = new.n_slots
-    new.add_slots(zu, yu, ref, ref_y)
+    new.add_slots(zu, yu, ref, ref_y, select=select)
     return SlotUpdate(new, int(unmatched.sum()), n_old, new.n_slots - n_old)
 
 

@@ -21,6 +21,7 @@ update").
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -180,7 +181,8 @@ class IncrementalNeuralHashing(nn.Module):
     # ----------------------------------------------------------------- growth and pruning
     @torch.no_grad()
     def add_slots(self, candidates: torch.Tensor, candidate_labels: torch.Tensor,
-                  reference: torch.Tensor | None = None, reference_labels: torch.Tensor | None = None) -> SetCover:
+                  reference: torch.Tensor | None = None, reference_labels: torch.Tensor | None = None,
+                  select: Callable[[torch.Tensor], SetCover] | None = None) -> SetCover:
         """Add the fewest candidate slots that cover the candidates (greedy set cover).
 
         Each candidate (its view of largest norm, normalised) gets its 100%-precision threshold
@@ -193,6 +195,8 @@ class IncrementalNeuralHashing(nn.Module):
             reference: (R, D) or (R, A, D) labelled examples the thresholds are computed on
                 (default: the candidates).
             reference_labels: (R,).
+            select: (M, M) bool coverage -> :class:`SetCover`, the rule picking the candidates
+                (None: greedy set cover; others: :func:`nblib.hashing.selection.slot_selector`).
         Returns:
             The :class:`SetCover` over the candidates (``chosen`` index ``candidates``; the new
             slots are appended in that order).
@@ -204,7 +208,7 @@ class IncrementalNeuralHashing(nn.Module):
         ref_thr = precision_thresholds(slot_scores(reference, new_dirs), reference_labels, candidate_labels)
         element_scores = slot_scores(candidates, new_dirs).T  # (M candidates, M elements)
         same = candidate_labels[:, None] == candidate_labels[None, :]
-        cover = greedy_set_cover((element_scores > ref_thr.thresholds[:, None]) & same)
+        cover = (select or greedy_set_cover)((element_scores > ref_thr.thresholds[:, None]) & same)
         if cover.chosen.numel():
             c = cover.chosen
             self._set_slots(torch.cat([self.weight.detach(), new_dirs[c]]),

@@ -81,10 +81,15 @@ def plot_update_curves(curves: dict[str, torch.Tensor], targets: Sequence[float]
     return fig
 
 
-def plot_accuracy_matrices(matrices: dict[str, torch.Tensor], task_names: Sequence[str], title: str = "") -> plt.Figure:
-    """Side-by-side heatmaps of accuracy[after task i, on task j] (name -> (T, T))."""
-    fig, axes = plt.subplots(1, len(matrices), figsize=(3.6 * len(matrices), 3.4), squeeze=False)
-    for ax, (name, m) in zip(axes[0], matrices.items()):
+def plot_accuracy_matrices(matrices: dict[str, torch.Tensor], task_names: Sequence[str], title: str = "",
+                           ncols: int | None = None) -> plt.Figure:
+    """Heatmaps of accuracy[after task i, on task j] (name -> (T, T)), ``ncols`` per row (default: all)."""
+    ncols = len(matrices) if ncols is None else ncols
+    nrows = -(-len(matrices) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.4 * nrows), squeeze=False)
+    for ax in axes.flat[len(matrices):]:
+        ax.axis("off")
+    for ax, (name, m) in zip(axes.flat, matrices.items()):
         m = m.detach().cpu().numpy()
         shown = np.where(np.tril(np.ones_like(m)) > 0, m, np.nan)  # tasks not yet trained: blank
         ax.imshow(shown, vmin=0, vmax=1, cmap="viridis")

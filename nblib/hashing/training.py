@@ -80,12 +80,16 @@ def fit_hashing(
 def fit_linear_probe(
     inputs: torch.Tensor, labels: torch.Tensor, n_classes: int, epochs: int, batch_size: int = 128,
     lr: float = 1e-3, seed: int = 0, probe: torch.nn.Linear | None = None,
+    replay: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.nn.Linear:
     """Train (or keep training: fine-tune) a linear classifier on fixed representations (Adam, CE).
 
     Args:
         inputs: (N, D) representations; labels: (N,) long.
         probe: an existing probe to continue training (continual-learning baseline).
+        replay: (R, D) and (R,) examples from a memory of past tasks (experience replay,
+            Chaudhry et al. 2019): every step adds ``batch_size`` of them, drawn uniformly with
+            replacement, to the batch of ``inputs``. None or empty: plain fine-tuning.
     Returns:
         the trained ``nn.Linear(D, n_classes)``.
     """
@@ -95,11 +99,16 @@ def fit_linear_probe(
         probe = torch.nn.Linear(inputs.shape[1], n_classes).to(inputs.device)
     opt = torch.optim.Adam(probe.parameters(), lr=lr)
     steps = max(inputs.shape[0] // batch_size, 1)
+    memory = replay is not None and replay[0].shape[0] > 0
     for _ in range(epochs):
         order = torch.randperm(inputs.shape[0], device=inputs.device, generator=gen)
         for i in range(steps):
             idx = order[i * batch_size : (i + 1) * batch_size]
-            loss = F.cross_entropy(probe(inputs[idx]), labels[idx])
+            x, y = inputs[idx], labels[idx]
+            if memory:
+                r = torch.randint(replay[0].shape[0], (batch_size,), device=inputs.device, generator=gen)
+                x, y = torch.cat([x, replay[0][r]]), torch.cat([y, replay[1][r]])
+            loss = F.cross_entropy(probe(x), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
