@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..data import CIFAR10_MEAN, CIFAR10_STD, LabelledImages, batch_flip_lr, batch_translate
+from ..data import CIFAR10_MEAN, CIFAR10_STD, LabelledImages, batch_flip_lr, batch_translate, normalise_images
 from ..runtime import device as resolve_device
 
 HYP = dict(
@@ -129,11 +129,8 @@ def init_whitening(layer: nn.Conv2d, images: torch.Tensor, eps: float = 5e-4) ->
 
 
 def _normalise(images: torch.Tensor, device, dtype) -> torch.Tensor:
-    x = images.to(device)
-    x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-    mean = torch.tensor(CIFAR10_MEAN, device=device).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR10_STD, device=device).view(1, 3, 1, 1)
-    return ((x - mean) / std).to(dtype)  # (N, 3, H, W)
+    """CIFAR-10 normalisation computed in fp32 and only then cast (to fp16 on CUDA, as the reference)."""
+    return normalise_images(images, CIFAR10_MEAN, CIFAR10_STD, dtype=torch.float32, device=device).to(dtype)
 
 
 @torch.no_grad()
