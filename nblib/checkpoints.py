@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .atomic import write_torch_atomic
 from .cli import InputError
 
 STATE_KEYS = ("state_dict", "model", "model_state_dict", "net")
@@ -30,14 +31,9 @@ class CheckpointError(InputError):
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, **metadata) -> Path:
-    """Write the model's state dict and JSON-serialisable metadata, atomically."""
-    path = Path(path)
+    """Write the model's state dict and JSON-serialisable metadata, atomically (:mod:`nblib.atomic`)."""
     json.dumps(metadata)  # fail early on metadata that weights_only could not read back
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"state_dict": model.state_dict(), "metadata": metadata}, tmp)
-    tmp.replace(path)
-    return path
+    return write_torch_atomic(path, {"state_dict": model.state_dict(), "metadata": metadata})
 
 
 def pickled_global(exc: Exception) -> str | None:
@@ -208,3 +204,9 @@ def _misfit(path, model: nn.Module, result: LoadResult) -> str:
 def load_checkpoint(path: str | Path, model: nn.Module, strict: bool = True) -> dict:
     """Load weights into ``model`` (strict by default); returns the checkpoint's metadata."""
     return load_weights(path, model, strict).metadata
+
+
+__all__ = [
+    "PREFIXES", "RESAVE", "STATE_KEYS", "CheckpointError", "LoadResult", "load_checkpoint", "load_weights",
+    "pickled_global", "read_state_dict", "save_checkpoint", "strip_prefixes",
+]

@@ -26,6 +26,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .atomic import fsync_dir, fsync_path
+
 EXIT_BAD_INPUT = 2
 
 
@@ -150,15 +152,25 @@ class StagedDir:
         return self
 
     def commit(self) -> Path:
-        """Move every staged file into ``dest`` (renames) and remove the temporary folder."""
+        """Move every staged file into ``dest`` (renames) and remove the temporary folder.
+
+        Each staged file is fsynced before the renames and the destination folder after them,
+        as :mod:`nblib.atomic` does for single files: a crash just after the commit cannot
+        leave a renamed but empty file.
+        """
         try:
+            for item in self.path.rglob("*"):
+                if item.is_file() and not item.is_symlink():
+                    fsync_path(item)
             if not self.dest.exists():
                 self.dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self.path, self.dest)
+                fsync_dir(self.dest.parent)
             else:
                 for item in sorted(self.path.iterdir()):
                     os.replace(item, self.dest / item.name)
                 self.path.rmdir()
+                fsync_dir(self.dest)
         except OSError as exc:
             raise InputError(f"cannot move the output into {self.dest} ({exc.strerror}); "
                              "pass a folder you can write to") from None

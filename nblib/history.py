@@ -1,35 +1,22 @@
 """Per-epoch (or per-step) records in a JSON file that survives interruption.
 
-Every ``append`` rewrites the whole file to a temporary sibling and renames it over the old
-one (``os.replace`` is atomic on POSIX and Windows), so a run killed at any moment leaves
-either the previous complete history or the new one, never a truncated file.
+Every ``append`` rewrites the whole file with :func:`nblib.atomic.write_json_atomic`
+(temporary sibling, fsync, rename), so a run killed at any moment leaves either the previous
+complete history or the new one, never a truncated file.
+
+``write_text_atomic`` and ``write_json_atomic`` used to live here; they moved to
+:mod:`nblib.atomic` (one atomic writer for the whole package) and the old names still work,
+with a DeprecationWarning, for one release.
 """
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from . import atomic
+from .deprecation import moved
 
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to a temporary sibling, fsync it, then rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def write_json_atomic(path: str | Path, data) -> Path:
-    """:func:`write_text_atomic` of ``data`` as indented JSON."""
-    return write_text_atomic(path, json.dumps(data, indent=1))
+__getattr__ = moved(__name__, "nblib.atomic", ("write_text_atomic", "write_json_atomic"))
 
 
 class JsonHistory:
@@ -49,7 +36,7 @@ class JsonHistory:
 
     def append(self, epoch: int, values: dict) -> None:
         self.records.append({"epoch": epoch, **values})
-        write_json_atomic(self.path, {"meta": self.meta, "records": self.records})
+        atomic.write_json_atomic(self.path, {"meta": self.meta, "records": self.records})
 
     def frame(self):
         """The records as a pandas DataFrame indexed by epoch."""
@@ -62,3 +49,6 @@ class JsonHistory:
         if not Path(path).exists():
             raise FileNotFoundError(f"no history at {path}")
         return JsonHistory(path)
+
+
+__all__ = ["JsonHistory"]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-import nblib.history
+import nblib.atomic
 from torch import nn
 
 from nblib.correlation import (
@@ -98,7 +98,7 @@ def test_json_history_survives_an_interrupted_write(tmp_path, monkeypatch):
     def crash(fd):  # dies after the new text is written, before it is on disk and renamed
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(nblib.history.os, "fsync", crash)
+    monkeypatch.setattr(nblib.atomic.os, "fsync", crash)
     with pytest.raises(KeyboardInterrupt):
         h.append(2, {"l1|l2": 0.3})
     monkeypatch.undo()

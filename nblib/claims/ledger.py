@@ -25,7 +25,7 @@ from typing import Sequence
 
 
 
-from ..history import write_json_atomic
+from ..atomic import write_json_atomic
 from ..paths import REPO_ROOT
 from ..runtime import describe_device, is_quick
 from .intervals import bootstrap_ci, mean_ci

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..history import write_text_atomic
+from ..atomic import write_text_atomic
 from ..paths import REPO_ROOT
 from .ledger import VERDICTS
 

@@ -12,7 +12,8 @@ from .core import (
     sample_correlation,
     standardize,
 )
-from ..history import JsonHistory, write_json_atomic
+from ..atomic import write_json_atomic
+from ..history import JsonHistory
 from .nulls import shuffle_features, shuffled_feature_correlation, shuffled_sample_cka
 from .plots import (
     plot_augmentation_spread,

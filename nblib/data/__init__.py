@@ -9,8 +9,17 @@ from .arc import ARCGrids, load_arc
 from .cifar10 import load_cifar10
 from .common import DataNotFoundError, LabelledImages, select_classes
 from .dsprites import DSprites, load_dsprites, moving_sprites, render as render_dsprites, sample_factors
-from .loader import CIFAR10_MEAN, CIFAR10_STD, GpuBatchLoader, batch_flip_lr, batch_translate
+from .loader import GpuBatchLoader, batch_flip_lr, batch_translate
 from .mnist import load_mnist
+from .normalisation import (
+    CIFAR10_MEAN,
+    CIFAR10_STD,
+    MNIST_MEAN,
+    MNIST_STD,
+    NORMALISATION,
+    denormalise_images,
+    normalise_images,
+)
 
 __all__ = [
     "ARCGrids",
@@ -20,14 +29,19 @@ __all__ = [
     "DataNotFoundError",
     "GpuBatchLoader",
     "LabelledImages",
+    "MNIST_MEAN",
+    "MNIST_STD",
+    "NORMALISATION",
     "batch_flip_lr",
     "batch_translate",
     "data_root",
+    "denormalise_images",
     "load_arc",
     "load_cifar10",
     "load_dsprites",
     "load_mnist",
     "moving_sprites",
+    "normalise_images",
     "render_dsprites",
     "sample_factors",
     "select_classes",

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import torch
 
+from ..deprecation import moved
 from .common import LabelledImages
+from .normalisation import normalise_images
 
-CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
-CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+__getattr__ = moved(__name__, "nblib.data.normalisation", ("CIFAR10_MEAN", "CIFAR10_STD"))
 
 
 def batch_flip_lr(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -53,7 +54,8 @@ class GpuBatchLoader:
         train: shuffle and augment each epoch (and drop the last partial batch).
         flip: random horizontal flips (train only).
         translate: largest random shift in pixels (train only); 0 disables.
-        mean, std: per-channel normalisation applied once; None skips it.
+        mean, std: per-channel normalisation applied once (:func:`~nblib.data.normalise_images`);
+            mean None skips it.
         device: where the data lives ("cuda" for speed).
         channels_last: store images in channels-last memory format (faster convs on GPU).
         dtype: image dtype on the device (e.g. torch.bfloat16 halves memory).
@@ -76,13 +78,7 @@ class GpuBatchLoader:
     ):
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
-        images = data.images.to(device)
-        images = images.to(dtype).div_(255.0) if images.dtype == torch.uint8 else images.to(dtype)
-        if mean is not None:
-            c = images.shape[1]
-            m = torch.tensor(mean, device=device, dtype=dtype).view(1, c, 1, 1)
-            s = torch.tensor(std, device=device, dtype=dtype).view(1, c, 1, 1)
-            images = (images - m) / s
+        images = normalise_images(data.images, mean, std if mean is not None else None, dtype=dtype, device=device)
         if channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         self.images, self.labels = images, data.labels.to(device)
@@ -115,3 +111,6 @@ class GpuBatchLoader:
         for i in range(len(self)):
             sl = slice(i * self.batch_size, (i + 1) * self.batch_size)
             yield images[sl], labels[sl]
+
+
+__all__ = ["GpuBatchLoader", "batch_flip_lr", "batch_translate"]

@@ -34,7 +34,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..history import write_json_atomic
+from ..atomic import write_json_atomic
 from .stepstats import SCALARS, EagerStepStatistics, step_statistics
 
 # Entries that need one (two) earlier steps: NaN at the first (second) step.

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from ..checkpoints import pickled_global
 from ..cli import InputError
+from ..data.normalisation import normalise_images
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 TENSOR_SUFFIXES = (".pt", ".pth", ".npy")
@@ -161,19 +162,15 @@ def load_input(path: str | Path, size: int | None = None, mean: Sequence[float] 
 
 
 def normalise(x: torch.Tensor, mean: Sequence[float] | None, std: Sequence[float] | None) -> torch.Tensor:
-    """(x - mean) / std over the channel dim (-3) of (..., C, H, W)."""
+    """(x - mean) / std over the channel dim (-3) of float (..., C, H, W), after checking the
+    command line's ``--mean``/``--std``; the arithmetic is :func:`nblib.data.normalise_images`."""
     c = x.shape[-3]
-    out = x
     for flag, values in (("--mean", mean), ("--std", std)):
         if values is not None and len(values) not in (1, c):
             raise InputError(f"{flag} has {len(values)} values but the input has {c} channels; give 1 or {c}")
     if std is not None and any(not s > 0 for s in std):
         raise InputError(f"--std {list(std)} must be positive (it divides the input)")
-    if mean is not None:
-        out = out - torch.tensor(mean, dtype=x.dtype).view(-1, 1, 1)
-    if std is not None:
-        out = out / torch.tensor(std, dtype=x.dtype).view(-1, 1, 1)
-    return out
+    return normalise_images(x, mean, std)
 
 
 __all__ = ["IMAGE_SUFFIXES", "TENSOR_SUFFIXES", "UserInput", "load_input", "normalise"]

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..atomic import atomic_path, write_torch_atomic
+
 FORMAT = "nblib.features/1"
 
 
@@ -25,25 +27,21 @@ class FeatureFile:
 
 
 def save_features(path: str | Path, activations: Mapping[str, torch.Tensor], metadata: dict | None = None) -> Path:
-    """Write activations and metadata to ``path`` (``.pt`` or ``.npz``), atomically."""
+    """Write activations and metadata to ``path`` (``.pt`` or ``.npz``), atomically (:mod:`nblib.atomic`)."""
     path = Path(path)
     metadata = dict(metadata or {})
     try:
         meta_json = json.dumps(metadata)
     except TypeError as exc:
         raise TypeError(f"metadata must be JSON-serialisable: {exc}") from None
-    acts = {name: t.detach().cpu().contiguous() for name, t in activations.items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    if path.suffix == ".pt":
-        torch.save({"format": FORMAT, "activations": acts, "metadata": json.loads(meta_json)}, tmp)
-    elif path.suffix == ".npz":
-        arrays = {f"act/{name}": t.numpy() for name, t in acts.items()}
-        with open(tmp, "wb") as f:
-            np.savez(f, __format__=np.array(FORMAT), __metadata__=np.array(meta_json), **arrays)
-    else:
+    if path.suffix not in (".pt", ".npz"):
         raise ValueError(f"unsupported feature file extension {path.suffix!r}: use .pt or .npz")
-    tmp.replace(path)
+    acts = {name: t.detach().cpu().contiguous() for name, t in activations.items()}
+    if path.suffix == ".pt":
+        return write_torch_atomic(path, {"format": FORMAT, "activations": acts, "metadata": json.loads(meta_json)})
+    arrays = {f"act/{name}": t.numpy() for name, t in acts.items()}
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:  # a file object: np.savez(path) would append ".npz"
+        np.savez(f, __format__=np.array(FORMAT), __metadata__=np.array(meta_json), **arrays)
     return path
 
 
@@ -87,3 +85,6 @@ def load_features(path: str | Path) -> FeatureFile:
         raise ValueError(f"{path} is not an nblib feature file (format {fmt!r}, expected {FORMAT!r}); "
                          "pass a file written by python -m nblib.inspect or nblib.inspect.save_features")
     return FeatureFile(acts, meta)
+
+
+__all__ = ["FORMAT", "FeatureFile", "load_features", "save_features"]

@@ -15,22 +15,18 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from ..data import CIFAR10_MEAN, CIFAR10_STD
+from ..data import CIFAR10_MEAN, CIFAR10_STD, denormalise_images, normalise_images
 
 
 def cifar_normalize(images: torch.Tensor) -> torch.Tensor:
-    """uint8 (or [0, 1] float) images (N, 3, H, W) -> the normalised floats the models take."""
-    x = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
-    mean = torch.tensor(CIFAR10_MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR10_STD, device=x.device).view(1, 3, 1, 1)
-    return (x - mean) / std
+    """uint8 (or [0, 1] float) images (N, 3, H, W) -> the fp32 normalised floats the models take
+    (:func:`nblib.data.normalise_images` with the CIFAR-10 statistics)."""
+    return normalise_images(images, CIFAR10_MEAN, CIFAR10_STD, dtype=torch.float32)
 
 
 def cifar_denormalize(x: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`cifar_normalize`, clipped to [0, 1] for display. (N, 3, H, W)."""
-    mean = torch.tensor(CIFAR10_MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR10_STD, device=x.device).view(1, 3, 1, 1)
-    return (x * std + mean).clamp(0, 1)
+    return denormalise_images(x, CIFAR10_MEAN, CIFAR10_STD).clamp(0, 1)
 
 
 class _EvalMode:

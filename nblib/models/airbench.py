@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..data import CIFAR10_MEAN, CIFAR10_STD, LabelledImages, batch_flip_lr, batch_translate
+from ..data import CIFAR10_MEAN, CIFAR10_STD, LabelledImages, batch_flip_lr, batch_translate, normalise_images
 from ..runtime import device as resolve_device
 
 HYP = dict(
@@ -129,11 +129,8 @@ def init_whitening(layer: nn.Conv2d, images: torch.Tensor, eps: float = 5e-4) ->
 
 
 def _normalise(images: torch.Tensor, device, dtype) -> torch.Tensor:
-    x = images.to(device)
-    x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-    mean = torch.tensor(CIFAR10_MEAN, device=device).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR10_STD, device=device).view(1, 3, 1, 1)
-    return ((x - mean) / std).to(dtype)  # (N, 3, H, W)
+    """CIFAR-10 normalisation computed in fp32 and only then cast (to fp16 on CUDA, as the reference)."""
+    return normalise_images(images, CIFAR10_MEAN, CIFAR10_STD, dtype=torch.float32, device=device).to(dtype)
 
 
 @torch.no_grad()
@@ -158,13 +155,15 @@ def tta_logits(net: nn.Module, x: torch.Tensor, level: int = 2, batch: int = 200
 @dataclass
 class AirbenchResult:
     """test_accuracy (with TTA), test_accuracy_no_tta, train_seconds (training steps incl. whitening
-    init, synchronised), images_per_second, steps."""
+    init, synchronised), images_per_second, steps, train_loss (mean label-smoothed cross-entropy per
+    training image, one value per epoch: what the regression pins compare)."""
 
     test_accuracy: float
     test_accuracy_no_tta: float
     train_seconds: float
     images_per_second: float
     steps: int
+    train_loss: list[float] = field(default_factory=list)
 
 
 def train_airbench94(
@@ -233,7 +232,7 @@ def train_airbench94(
 
     flipped = batch_flip_lr(x_train)  # the one random flip; odd epochs flip everything
     ema: list[torch.Tensor] | None = None
-    step = 0
+    step, train_loss = 0, []
     for epoch in tqdm(range(math.ceil(epochs)), desc="airbench94", disable=not progress, leave=False):
         net.whiten.bias.requires_grad_(epoch < HYP["whiten_bias_epochs"])
         sync()
@@ -242,6 +241,7 @@ def train_airbench94(
         if epoch % 2 == 1:
             images = images.flip(-1)
         order = torch.randperm(images.shape[0], device=dev)
+        loss_sum, seen = torch.zeros((), device=dev), 0  # summed on the device, read once per epoch
         net.train()
         for i in range(steps_per_epoch):
             if step >= total_steps:
@@ -254,6 +254,8 @@ def train_airbench94(
             loss.backward()
             opt.step()
             sched.step()
+            loss_sum += loss.detach()
+            seen += idx.shape[0]
             step += 1
             if epoch >= HYP["ema_start_epochs"] and step % HYP["ema_every"] == 0:
                 state = [v for v in net.state_dict().values() if v.dtype in (torch.float16, torch.float32)]
@@ -268,7 +270,8 @@ def train_airbench94(
             torch._foreach_copy_(state, ema)
         sync()
         seconds += time.perf_counter() - t0
+        train_loss.append((loss_sum / max(seen, 1)).item())  # after the timing: the read is not training
     net.eval()
     acc_plain = (tta_logits(net, x_test, 0).argmax(1) == y_test).float().mean().item()
     acc_tta = (tta_logits(net, x_test, tta_level).argmax(1) == y_test).float().mean().item()
-    return AirbenchResult(acc_tta, acc_plain, seconds, step * batch_size / max(seconds, 1e-9), step)
+    return AirbenchResult(acc_tta, acc_plain, seconds, step * batch_size / max(seconds, 1e-9), step, train_loss)

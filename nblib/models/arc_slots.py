@@ -21,7 +21,6 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..inspect.hooks import Inspector
 from .slot_attention import PositionEmbedding, SlotAttention, SpatialBroadcastDecoder
 
 ACTIVATIONS = ("relu", "leaky_relu", "gelu")
@@ -273,6 +272,7 @@ def evaluate_slot_autoencoder(model: ARCSlotAutoencoder, onehot: torch.Tensor, m
         (SlotOutput of (N, ...) tensors at full size, {layer: (N, C, H, W)}); values outside a
         batch's crop are 0, so use ``mask`` for anything per cell.
     """
+    from ..inspect.hooks import Inspector  # here, not at import: nblib.inspect pulls in matplotlib (issue #14)
     n, _, height, width = onehot.shape
     was_training = model.training
     model.eval()
