@@ -239,6 +239,11 @@ def greedy_set_cover(coverage: torch.Tensor, max_sets: int | None = None) -> Set
                     torch.tensor(gains_out, dtype=torch.long, device=dev), covered)
 
 
+def _coverable(sets: list[set[int]], n_elements: int) -> set[int]:
+    """The elements of 0..n_elements-1 that some candidate covers (the plain-Python references' universe)."""
+    return set(range(n_elements)) & set().union(*sets) if sets else set()
+
+
 def greedy_set_cover_python(sets: list[set[int]], n_elements: int) -> list[int]:
     """Plain-Python greedy set cover that rescans every candidate each round (reference).
 
@@ -251,7 +256,7 @@ def greedy_set_cover_python(sets: list[set[int]], n_elements: int) -> list[int]:
     Returns:
         candidate indices in greedy order.
     """
-    uncovered = set(range(n_elements)) & set().union(*sets) if sets else set()
+    uncovered = _coverable(sets, n_elements)
     chosen = []
     while uncovered:
         best, best_gain = -1, 0
@@ -271,13 +276,9 @@ def greedy_set_cover_lazy(sets: list[set[int]], n_elements: int) -> list[int]:
     still equals its bound beats every other candidate, and the index in the key gives the
     lowest-index tie rule.
 
-    Args:
-        sets: the elements (0..n_elements-1) each candidate covers.
-        n_elements: size of the universe.
-    Returns:
-        candidate indices in greedy order.
+    Args and return value as :func:`greedy_set_cover_python`.
     """
-    uncovered = set(range(n_elements)) & set().union(*sets) if sets else set()
+    uncovered = _coverable(sets, n_elements)
     heap = [(-len(s), i) for i, s in enumerate(sets) if s]
     heapq.heapify(heap)
     chosen = []
