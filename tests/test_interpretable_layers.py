@@ -212,3 +212,30 @@ def test_augmax_equals_loop_and_dominates_every_view():
     assert module.n_views == 6 and torch.allclose(module(x), scores, atol=1e-6)
     with pytest.raises(ValueError, match="N, C, H, W"):
         augment_views(torch.randn(3, 16, 16))
+
+
+# ----------------------------------------------------------------------------- ConvMaxPool2d
+def test_pool_windows_known_answer_and_errors():
+    from nblib.layers import pool_windows
+    assert pool_windows(23, 5, 10, 2) == [(0, 3), (8, 13), (18, 23)]   # the GumbelConv model: 225 of 529 outputs
+    assert pool_windows(12, 3, 3, 0) == [(0, 3), (3, 6), (6, 9), (9, 12)]
+    with pytest.raises(ValueError, match="does not fit"):
+        pool_windows(2, 5, 1, 0)
+
+
+@pytest.mark.parametrize("k,pool,size", [(10, (5, 10, 2), (32, 32)), (3, (3, 2, 1), (11, 9)), (4, (2, 2, 0), (9, 12))])
+def test_conv_max_pool_equals_conv_then_max_pool(k, pool, size):
+    from nblib.layers import ConvMaxPool2d
+    torch.manual_seed(0)
+    layer = ConvMaxPool2d(3, 6, k, pool_kernel=pool[0], pool_stride=pool[1], pool_padding=pool[2])
+    assert isinstance(layer, nn.Conv2d)
+    x = torch.randn(2, 3, *size, requires_grad=True)
+    ref = F.max_pool2d(F.conv2d(x, layer.weight, layer.bias), pool[0], pool[1], pool[2])
+    out = layer(x)
+    assert out.shape == ref.shape and torch.allclose(out, ref, atol=1e-6)
+    g = torch.randn_like(out)
+    got = torch.autograd.grad((out * g).sum(), (x, layer.weight))
+    want = torch.autograd.grad((ref * g).sum(), (x, layer.weight))
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(got, want))
+    with pytest.raises(ValueError, match="at most half"):
+        ConvMaxPool2d(3, 6, k, pool_kernel=2, pool_stride=2, pool_padding=2)

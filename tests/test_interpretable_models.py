@@ -49,8 +49,10 @@ def test_layer_names_and_switches_follow_the_log():
     g = make_model("gumbel", 2, positive=True, bn_affine=False)
     assert isinstance(g.conv3, GumbelConv2d) and g.conv3.positive and not g.bn2.affine and g.bn1.affine
     assert not make_model("gumbel", 2, bn_affine=False).bn1.affine  # plain: bn1 is the last BatchNorm
-    assert list(dict(g.named_children())) == ["conv1", "mp1", "bn1", "act1", "conv3", "bn2", "amp1", "flatten",
-                                              "smpool", "scale"]
+    assert list(dict(g.named_children())) == ["conv1", "bn1", "act1", "conv3", "bn2", "amp1", "flatten",
+                                              "smpool", "scale"]  # conv1 is conv + mp1 in one ConvMaxPool2d
+    unfused = make_model("gumbel", 2, positive=True, fused_pool=False)
+    assert list(dict(unfused.named_children()))[:2] == ["conv1", "mp1"] and type(unfused.conv1) is nn.Conv2d
     p = make_model("directional", 3, positive=True)
     assert isinstance(p.conv2, PositiveConv2d) and (p.conv2.weight >= 0).all() and isinstance(p.conv1, nn.Conv2d)
     assert p(torch.randn(2, 3, 32, 32)).shape == (2, 3) and p.feature_dim == 180
@@ -124,3 +126,35 @@ def test_with_augmax_shares_weights_and_dominates_the_plain_scores():
     assert torch.allclose(feats, augmax_scores(backbone(model), x, (0.0, 15.0)), atol=1e-6)
     assert (feats >= backbone(model)(x) - 1e-6).all()  # the identity view is one of the views
     assert wrapped(x).shape == (3, 2) and wrapped.feature_dim == 120
+
+
+def test_one_variable_switches_bn2_conv3_mix():
+    signed_bn2 = make_model("directional", 2, bn2=True, bn_affine=False)
+    assert isinstance(signed_bn2.conv2, nn.Conv2d) and not isinstance(signed_bn2.conv2, PositiveConv2d)
+    assert not signed_bn2.bn2.affine and signed_bn2.bn1.affine            # bn_affine: the last BatchNorm
+    pos_nobn2 = make_model("directional", 2, positive=True, bn2=False)
+    assert isinstance(pos_nobn2.conv2, PositiveConv2d) and not hasattr(pos_nobn2, "bn2")
+    conv = make_model("gumbel", 2, conv3="conv", mix=True)
+    assert type(conv.conv3) is nn.Conv2d and conv.conv3.weight.shape == (60, 120, 3, 3)
+    assert type(conv.mix) is nn.Conv2d and conv.mix.kernel_size == (1, 1)
+    names = list(dict(conv.named_children()))
+    assert names.index("mix") == names.index("conv3") + 1 and conv(torch.randn(2, 3, 32, 32)).shape == (2, 2)
+    pos_mix = make_model("gumbel", 2, positive=True, mix=True)
+    assert isinstance(pos_mix.mix, PositiveConv2d) and list(dict(pos_mix.named_children()))[4:6] == ["mix", "bn2"]
+    with pytest.raises(ValueError, match="conv3"):
+        make_model("gumbel", 2, conv3="dense")
+    with pytest.raises(ValueError, match="conjdisj"):
+        make_model("conjdisj", 2, bn2=True)
+
+
+def test_fused_gumbel_first_layer_is_the_same_function():
+    torch.manual_seed(3)
+    fused = make_model("gumbel", 2, positive=True)
+    torch.manual_seed(3)
+    plain = make_model("gumbel", 2, positive=True, fused_pool=False)
+    assert all(torch.equal(a, b) for a, b in zip(fused.state_dict().values(), plain.state_dict().values()))
+    fused.eval(), plain.eval()
+    x = torch.randn(5, 3, 32, 32, requires_grad=True)
+    (gf,) = torch.autograd.grad(fused(x).sum(), x)
+    (gp,) = torch.autograd.grad(plain(x).sum(), x)
+    assert torch.allclose(fused(x), plain(x), atol=1e-6) and torch.allclose(gf, gp, atol=1e-6)

@@ -6,6 +6,8 @@ their stability and class specificity, and plots / widgets of filters and gradie
     noise = noise_gradients(backbone(model), n_samples=16)  # (S, D, 3, H, W)
     stab = gradient_stability(noise)                      # (D,)  mean pairwise cosine
     plot_unit_gradients(noise.mean(0))
+    steps = cascading_randomization(model, untrained_model)   # Adebayo et al. 2018, top layer first
+    scores = gradient_scores(model, backbone(model), x)     # the four numbers above, per unit / image
 """
 from .gradients import (
     cifar_denormalize,
@@ -23,10 +25,19 @@ from .plots import (
     plot_interpretability_scores,
     plot_unit_gradients,
 )
+from .randomization import RandomizedModel, cascading_randomization, parameterised_layers, randomize_layers
+from .scores import SCORE_NAMES, gradient_scores, mean_scores
 from .templates import tiled_templates
 from .widgets import class_browser, show_class, show_unit, unit_browser
 
 __all__ = [
+    "SCORE_NAMES",
+    "RandomizedModel",
+    "cascading_randomization",
+    "gradient_scores",
+    "mean_scores",
+    "parameterised_layers",
+    "randomize_layers",
     "cifar_denormalize",
     "cifar_normalize",
     "class_browser",
