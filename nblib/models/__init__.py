@@ -12,6 +12,7 @@ from .cnn import SimpleCNN
 from .frames import FrameResNet18
 from .interpretable import KINDS as INTERPRETABLE_KINDS, backbone, gumbel_layers, make_backbone, make_model, with_augmax
 from .mlp import MLP
+from .multiscale import BRANCHES as MULTISCALE_BRANCHES, make_multiscale_model, representation_layers
 from .slot_attention import SlotAttention, SpatialBroadcastDecoder
 
 
@@ -43,8 +44,9 @@ def build_model(name: str) -> nn.Module:
 
 
 __all__ = [
-    "ARCEncoder", "ARCSlotAutoencoder", "FrameResNet18", "INTERPRETABLE_KINDS", "MLP", "MODELS", "ModelSpec",
+    "ARCEncoder", "ARCSlotAutoencoder", "FrameResNet18", "INTERPRETABLE_KINDS", "MLP", "MODELS", "MULTISCALE_BRANCHES", "ModelSpec",
     "RESNET_LAYERS", "SimpleCNN", "SlotAttention", "SlotOutput", "SpatialBroadcastDecoder", "backbone",
-    "build_model", "gumbel_layers", "make_airbench94_net", "make_backbone", "make_model", "reconstruction_loss",
+    "build_model", "gumbel_layers", "make_airbench94_net", "make_backbone", "make_model", "make_multiscale_model",
+    "reconstruction_loss", "representation_layers",
     "train_airbench94", "train_slot_autoencoder", "with_augmax",
 ]

@@ -156,7 +156,9 @@ def tta_logits(net: nn.Module, x: torch.Tensor, level: int = 2, batch: int = 200
 class AirbenchResult:
     """test_accuracy (with TTA), test_accuracy_no_tta, train_seconds (training steps incl. whitening
     init, synchronised), images_per_second, steps, train_loss (mean label-smoothed cross-entropy per
-    training image, one value per epoch: what the regression pins compare)."""
+    training image, one value per epoch: what the regression pins compare), test_accuracy_history
+    (accuracy without TTA after each epoch, only with ``eval_every_epoch``), net (the trained
+    network in eval mode: normalised images -> logits, for gradient readings)."""
 
     test_accuracy: float
     test_accuracy_no_tta: float
@@ -164,6 +166,8 @@ class AirbenchResult:
     images_per_second: float
     steps: int
     train_loss: list[float] = field(default_factory=list)
+    test_accuracy_history: list[float] = field(default_factory=list)
+    net: nn.Module | None = field(default=None, repr=False)
 
 
 def train_airbench94(
@@ -176,6 +180,7 @@ def train_airbench94(
     tta_level: int = 2,
     seed: int = 0,
     progress: bool = True,
+    eval_every_epoch: bool = False,
 ) -> AirbenchResult:
     """Train airbench94 on ``train`` and evaluate on ``test``.
 
@@ -186,6 +191,7 @@ def train_airbench94(
         dtype: network/data dtype; default fp16 on CUDA (the reference), fp32 elsewhere.
         tta_level: test-time augmentation, see :func:`tta_logits`.
         seed: seeds torch (initialisation, shuffling, augmentation).
+        eval_every_epoch: also record the test accuracy without TTA after each epoch (outside the timing).
     Returns:
         :class:`AirbenchResult`.
     """
@@ -232,7 +238,7 @@ def train_airbench94(
 
     flipped = batch_flip_lr(x_train)  # the one random flip; odd epochs flip everything
     ema: list[torch.Tensor] | None = None
-    step, train_loss = 0, []
+    step, train_loss, history = 0, [], []
     for epoch in tqdm(range(math.ceil(epochs)), desc="airbench94", disable=not progress, leave=False):
         net.whiten.bias.requires_grad_(epoch < HYP["whiten_bias_epochs"])
         sync()
@@ -271,7 +277,11 @@ def train_airbench94(
         sync()
         seconds += time.perf_counter() - t0
         train_loss.append((loss_sum / max(seen, 1)).item())  # after the timing: the read is not training
+        if eval_every_epoch:
+            net.eval()
+            history.append((tta_logits(net, x_test, 0).argmax(1) == y_test).float().mean().item())
     net.eval()
     acc_plain = (tta_logits(net, x_test, 0).argmax(1) == y_test).float().mean().item()
-    acc_tta = (tta_logits(net, x_test, tta_level).argmax(1) == y_test).float().mean().item()
-    return AirbenchResult(acc_tta, acc_plain, seconds, step * batch_size / max(seconds, 1e-9), step, train_loss)
+    acc_tta = acc_plain if tta_level == 0 else (tta_logits(net, x_test, tta_level).argmax(1) == y_test).float().mean().item()
+    return AirbenchResult(acc_tta, acc_plain, seconds, step * batch_size / max(seconds, 1e-9), step, train_loss,
+                          history, net)
