@@ -1,9 +1,10 @@
 """Multi-scale and ensembled shallow backbones pooled per class by one SoftMaxPool (notebook 07).
 
-The research log's untried ideas (003, 21.10.2024 and 28.10.2024): "(SoftMax)pool over different
-convolutional backbones as a single architecture seems to be bound to a particular object scale",
-and "the last layer ... can represent the entire image or just a smaller sliding window ... the
-ensemble of different shallow models is the way to go". Every branch is the top of notebook 05's
+The research log's ideas (003, 16.09.2024 - 30.09.2024): "(SoftMax)pool over different convolutional
+backbones as a single architecture seems to be bound to a particular object scale", and "the last
+layer ... can represent the entire image or just a smaller sliding window ... the ensemble of
+different shallow models is the way to go"; its parallel designs (30.09.2024 - 07.10.2024) came out
+worse than the baseline, with "different convolutional scales" left "worth revisiting". Every branch is the top of notebook 05's
 directional model with its own pooling and kernel, i.e. its own window on the image; its units are
 split into per-class blocks and the blocks of all branches are concatenated class by class, so the
 class's SoftMaxPool is an OR over the variants of every branch::
