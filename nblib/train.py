@@ -17,9 +17,9 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from .checkpoints import save_checkpoint
+from .engine import Callback as EngineCallback, Learner, Progress, Scheduler
 
 
 def macro_f1(confusion: torch.Tensor) -> float:
@@ -71,8 +71,40 @@ class _EpochMeter:
         return res
 
 
+class _TrainerEvents(EngineCallback):
+    """Runs a :class:`Trainer`'s meters, validation and ``on_*`` callbacks at the engine's events."""
+
+    order = 50
+
+    def __init__(self, trainer: "Trainer"):
+        self.trainer = trainer
+
+    def before_fit(self, learner):
+        self.trainer._emit("on_fit_start")
+
+    def before_epoch(self, learner):
+        self.meter = _EpochMeter(self.trainer.device)
+        self.trainer._emit("on_epoch_start")
+
+    def after_batch(self, learner):
+        self.meter.update(learner.loss, learner.preds, learner.batch[1])
+        self.trainer._emit("on_batch_end")
+
+    def after_epoch(self, learner):
+        t = self.trainer
+        metrics = {"epoch": learner.epoch, **self.meter.result("train_")}
+        if t.valid_loader is not None:
+            metrics.update(t.evaluate(t.valid_loader))
+        t.metrics = metrics
+        t.history.append(metrics)
+        t._emit("on_epoch_end")
+
+    def after_fit(self, learner):
+        self.trainer._emit("on_fit_end")
+
+
 class Trainer:
-    """Train ``model`` with ``opt`` on batches ``(x, y)`` from ``train_loader``.
+    """Train ``model`` with ``opt`` on batches ``(x, y)`` from ``train_loader``, on :class:`~nblib.engine.Learner`.
 
     Args:
         loss_fn: ``loss_fn(model(x), y) -> scalar``.
@@ -81,12 +113,13 @@ class Trainer:
         device: defaults to the model's device.
         scheduler: stepped after every optimizer step.
         callbacks: :class:`Callback` instances, called in order.
-        progress: show tqdm bars.
+        progress: show a tqdm bar over epochs.
         progress_every: steps between progress-bar loss refreshes (each one syncs the host).
 
     State seen by callbacks: ``epoch`` (0-based, the one running), ``step`` (optimizer steps
     so far), ``loss`` (last batch loss, a device tensor), ``metrics`` (last finished epoch),
-    ``history`` (one dict per finished epoch), ``stop`` (set True to end training).
+    ``history`` (one dict per finished epoch), ``stop`` (set True to end training),
+    ``learner`` (the engine running the loop).
     """
 
     def __init__(
@@ -107,10 +140,18 @@ class Trainer:
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
         self.scheduler, self.callbacks = scheduler, list(callbacks)
         self.progress, self.progress_every = progress, progress_every
-        self.epoch, self.step, self.loss = 0, 0, None
         self.metrics: dict[str, float] = {}
         self.history: list[dict[str, float]] = []
-        self.stop = False
+        engine = [_TrainerEvents(self), Progress("epochs", every=progress_every, enabled=progress)]
+        if scheduler is not None:
+            engine.append(Scheduler(scheduler))
+        self.learner = Learner(model, opt, train_loader, forward=self._forward, callbacks=engine)
+
+    # the engine's state, under the names Trainer callbacks have always read
+    epoch = property(lambda self: self.learner.epoch, lambda self, v: setattr(self.learner, "epoch", v))
+    step = property(lambda self: self.learner.step)
+    loss = property(lambda self: self.learner.loss)
+    stop = property(lambda self: self.learner.stop, lambda self, v: setattr(self.learner, "stop", v))
 
     def _emit(self, event: str) -> None:
         for cb in self.callbacks:
@@ -119,6 +160,11 @@ class Trainer:
     def _to_device(self, batch):
         x, y = batch
         return x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+
+    def _forward(self, learner: Learner, batch):
+        learner.batch = x, y = self._to_device(batch)
+        out = self.model(x)
+        return out, self.loss_fn(out, y)
 
     def evaluate(self, loader: Iterable, prefix: str = "valid_") -> dict[str, float]:
         """Loss (and accuracy, macro F1 for classification) over ``loader``, in eval mode."""
@@ -133,46 +179,9 @@ class Trainer:
         self.model.train(was_training)
         return meter.result(prefix)
 
-    def train_epoch(self) -> dict[str, float]:
-        self.model.train()
-        meter = _EpochMeter(self.device)
-        total = len(self.train_loader) if hasattr(self.train_loader, "__len__") else None
-        bar = tqdm(self.train_loader, total=total, desc=f"epoch {self.epoch}", leave=False, disable=not self.progress)
-        for i, batch in enumerate(bar):
-            x, y = self._to_device(batch)
-            out = self.model(x)
-            loss = self.loss_fn(out, y)
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            self.opt.step()
-            if self.scheduler is not None:
-                self.scheduler.step()
-            self.step += 1
-            self.loss = loss.detach()
-            meter.update(self.loss, out, y)
-            self._emit("on_batch_end")
-            if self.progress and i % self.progress_every == 0:
-                bar.set_postfix(loss=f"{self.loss.item():.4f}")
-            if self.stop:
-                break
-        return meter.result("train_")
-
     def fit(self, epochs: int) -> list[dict[str, float]]:
         """Run ``epochs`` epochs (train, then validate); returns the per-epoch history."""
-        self.stop = False
-        self._emit("on_fit_start")
-        for _ in tqdm(range(epochs), desc="epochs", disable=not self.progress):
-            self._emit("on_epoch_start")
-            metrics = {"epoch": self.epoch, **self.train_epoch()}
-            if self.valid_loader is not None:
-                metrics.update(self.evaluate(self.valid_loader))
-            self.metrics = metrics
-            self.history.append(metrics)
-            self._emit("on_epoch_end")
-            self.epoch += 1
-            if self.stop:
-                break
-        self._emit("on_fit_end")
+        self.learner.fit(epochs)
         return self.history
 
 

@@ -11,19 +11,17 @@ and read once per epoch), a per-step learning-rate schedule computed on the host
 """
 from __future__ import annotations
 
-import contextlib
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from .data import CIFAR10_MEAN, CIFAR10_STD, GpuBatchLoader, LabelledImages
-from .layers import GumbelConv2d, anneal_gumbel
+from .engine import Autocast, autocast_context, EpochEval, GumbelAnneal, Learner, LossMeter, Progress, Scheduler, Timer
+from .layers import GumbelConv2d
 from .runtime import device as resolve_device, set_seed
 
 
@@ -87,15 +85,6 @@ def triangle_schedule(total_steps: int, warmup: float = 0.2, floor: float = 0.0)
         return floor + (1 - floor) * max(0.0, (total_steps - step) / max(1, total_steps - peak))
 
     return factor
-
-
-def autocast_context(dev: torch.device, bf16: bool | None):
-    """bf16 autocast where requested (default: on CUDA devices that support bf16), else a no-op."""
-    if bf16 is None:
-        bf16 = dev.type == "cuda" and torch.cuda.is_bf16_supported()
-    if bf16:
-        return torch.autocast(dev.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
 
 
 @torch.no_grad()
@@ -185,40 +174,16 @@ def fit_fast(
     total_steps = math.ceil(epochs * len(loader))
     opt = torch.optim.AdamW(decay_groups(model, weight_decay, lr, scalar_lr_mult), lr=lr, betas=(0.9, 0.99))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, triangle_schedule(total_steps, warmup))
-    has_gumbel = any(isinstance(m, GumbelConv2d) for m in model.modules())
-    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
-
-    result = FitResult(test_accuracy=float("nan"), train_loss=[])
-    step, seconds = 0, 0.0
-    n_epochs = math.ceil(epochs)
-    bar = tqdm(range(n_epochs), desc="epochs", disable=not progress, leave=False)
-    for _ in bar:
-        model.train()
-        loss_sum = torch.zeros((), device=dev)
-        seen = 0
-        sync()
-        t0 = time.perf_counter()
-        for x, y in loader:
-            if step >= total_steps:
-                break
-            if has_gumbel:
-                anneal_gumbel(model, step / max(1, total_steps - 1), gumbel_tau, gumbel_logit_scale)
-            with autocast_context(dev, bf16):
-                out = model(x)
-            loss = F.cross_entropy(out.float(), y, label_smoothing=label_smoothing)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            loss_sum += loss.detach() * y.shape[0]
-            seen += y.shape[0]
-            step += 1
-        sync()
-        seconds += time.perf_counter() - t0
-        result.train_loss.append((loss_sum / max(seen, 1)).item())  # the one read per epoch
-        if eval_every_epoch and test_loader is not None:
-            result.test_accuracy_history.append(evaluate(model, test_loader, bf16=bf16))
-        bar.set_postfix(loss=f"{result.train_loss[-1]:.3f}")
+    curve = EpochEval(lambda learner: evaluate(model, test_loader, bf16=bf16))
+    callbacks = [Timer(), Autocast(dev, bf16), GumbelAnneal(total_steps, gumbel_tau, gumbel_logit_scale),
+                 Scheduler(sched), LossMeter(), Progress("epochs", enabled=progress)]
+    if eval_every_epoch and test_loader is not None:
+        callbacks.append(curve)
+    learner = Learner(model, opt, loader, lambda out, y: F.cross_entropy(out.float(), y, label_smoothing=label_smoothing),
+                      callbacks=callbacks, max_steps=total_steps)
+    learner.fit(math.ceil(epochs))
+    result = FitResult(test_accuracy=float("nan"), train_loss=learner.epoch_loss, test_accuracy_history=curve.values)
+    step, seconds = learner.step, learner.train_seconds
     result.steps, result.train_seconds = step, seconds
     result.images_per_second = step * batch_size / max(seconds, 1e-9)
     if test_loader is not None:

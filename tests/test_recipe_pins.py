@@ -155,6 +155,78 @@ def doctor_recipe(lr_scale: float = 1.0) -> float:
     return run.losses[-1]
 
 
+def airbench_ema_recipe(lr_scale: float = 1.0) -> float:
+    """train_airbench94 past its Lookahead start: 4.5 epochs of 4 batches of 16 (the EMA from epoch 3 every
+    5 steps, the whitening bias frozen from epoch 3, odd epochs flipped) -> test accuracy + last epoch's loss."""
+    from nblib.models import airbench
+
+    hyp = dict(airbench.HYP)
+    airbench.HYP["lr"] = hyp["lr"] * lr_scale
+    try:
+        res = airbench.train_airbench94(_images(64), _images(32, seed=1), epochs=4.5, batch_size=16, device="cpu",
+                                        dtype=torch.float32, tta_level=0, seed=0, progress=False)
+    finally:
+        airbench.HYP.update(hyp)
+    assert res.steps == 18 and len(res.train_loss) == 5
+    return res.train_loss[-1] + res.test_accuracy
+
+
+def fit_fast_fraction_recipe(lr_scale: float = 1.0) -> float:
+    """fit_fast for 1.5 epochs (a fractional last epoch) with a test curve -> loss of the last epoch + curve."""
+    from nblib.models import make_model
+    from nblib.train_fast import fit_fast
+
+    torch.manual_seed(0)
+    model = make_model("directional", 2, width=8, units_per_class=4)
+    res = fit_fast(model, _images(64), _images(32, seed=1), epochs=1.5, batch_size=16, lr=1e-2 * lr_scale,
+                   eval_every_epoch=True, progress=False)
+    assert res.steps == 6 and len(res.test_accuracy_history) == 2
+    return res.train_loss[-1] + sum(res.test_accuracy_history)
+
+
+def csvae_cosine_recipe(lr_scale: float = 1.0) -> float:
+    """train_csvae with a cosine schedule and the mean reconstruction -> last loss + last gradient norm."""
+    from nblib.vae import CSVAE, KLSchedule, train_csvae
+
+    g = _generator(1)
+    x = (torch.rand(48, 64, generator=g) > 0.7).float()
+    torch.manual_seed(0)
+    model = CSVAE(64, latent_dims=(3, 4), hidden_dim=32, decoder_hidden=(32,))
+    hist = train_csvae(model, x, x[:16], epochs=3, batch_size=16, lr=1e-2 * lr_scale, cosine_lr=True,
+                       recon_reduction="mean", kl_schedule=KLSchedule("linear", start_epoch=0, warmup_epochs=2), progress=False)
+    return hist.step_loss[-1].item() + hist.step_grad_norm[-1].item() + hist.step_batch_mean_mu[1][-1].sum().item()
+
+
+def trainer_stop_recipe(lr_scale: float = 1.0) -> float:
+    """Trainer whose callback stops after the 5th step (mid-epoch) -> last loss + validation loss."""
+    from nblib.train import Callback, Trainer
+
+    class StopAtFive(Callback):
+        def on_batch_end(self, trainer):
+            trainer.stop = trainer.step >= 5
+
+    x, y = _clusters()
+    batches = [(x[i:i + 16], y[i:i + 16]) for i in range(0, 48, 16)]
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+    opt = torch.optim.Adam(model.parameters(), lr=0.02 * lr_scale)
+    trainer = Trainer(model, opt, F.cross_entropy, batches, batches, callbacks=[StopAtFive()], progress=False)
+    history = trainer.fit(4)
+    assert trainer.step == 5 and trainer.epoch == 2 and len(history) == 2
+    return trainer.loss.item() + history[-1]["valid_loss"]
+
+
+def fit_hashing_frozen_recipe(lr_scale: float = 1.0) -> float:
+    """fit_hashing on fixed representations (no backbone), 3 epochs -> the history's losses and slots."""
+    from nblib.hashing import IncrementalNeuralHashing, fit_hashing
+
+    x, y = _clusters(seed=2)
+    torch.manual_seed(0)
+    head = IncrementalNeuralHashing(8, 3, lr=0.05 * lr_scale)
+    history = fit_hashing(head, x, y, epochs=3, batch_size=16, progress=False)
+    return sum(h["loss"] for h in history) + 1e-3 * sum(h["slots"] + h["added"] + h["pruned"] for h in history)
+
+
 RECIPES = {
     "trainer": trainer_recipe,
     "fit_fast": fit_fast_recipe,
@@ -164,6 +236,11 @@ RECIPES = {
     "fit_hashing": fit_hashing_recipe,
     "fit_linear_probe": linear_probe_recipe,
     "doctor_train_copy": doctor_recipe,
+    "train_airbench94_lookahead": airbench_ema_recipe,
+    "fit_fast_fractional_with_curve": fit_fast_fraction_recipe,
+    "train_csvae_cosine": csvae_cosine_recipe,
+    "trainer_stop": trainer_stop_recipe,
+    "fit_hashing_frozen": fit_hashing_frozen_recipe,
 }
 
 #: today's values (recorded on commit 8a863f8's code, CPU, float32)
@@ -176,6 +253,12 @@ PINS = {
     "fit_hashing": 0.4421236515045166,
     "fit_linear_probe": 0.7246994376182556,
     "doctor_train_copy": 0.9413410425186157,
+    # the paths the first pins did not reach, recorded on commit 08ae7fe's code (before the engine)
+    "train_airbench94_lookahead": 1.3330096304416656,
+    "fit_fast_fractional_with_curve": 2.121499016880989,
+    "train_csvae_cosine": 1.1407358050346375,
+    "trainer_stop": 2.087618887424469,
+    "fit_hashing_frozen": 0.26343627508481343,
 }
 
 

@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from ..atomic import write_json_atomic
+from ..engine.scalars import ScalarLogger
 from .stepstats import SCALARS, EagerStepStatistics, step_statistics
 
 # Entries that need one (two) earlier steps: NaN at the first (second) step.
@@ -230,13 +231,10 @@ class GradientTracker:
 
     def _log_tensorboard(self, block: torch.Tensor, first: int) -> None:
         if self._writer is None:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self._writer = SummaryWriter(str(self.log_dir))
+            self._writer = ScalarLogger(self.log_dir, keep=False)  # the package's one scalar logger
         for i, row in enumerate(block.tolist()):
             for name, v in zip(SCALARS, row):
-                if v == v:  # skip NaN (the first step has no previous one)
-                    self._writer.add_scalar(f"optim/{name}", v, first + i)
+                self._writer.scalar(f"optim/{name}", v, first + i)  # NaN (no previous step) is skipped
         self._writer.flush()
 
     def to_dict(self) -> dict:

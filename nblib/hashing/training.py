@@ -5,9 +5,27 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
+from ..engine import Callback, Learner, LossMeter, Progress
 from .layer import IncrementalNeuralHashing
+
+
+class _PruneAndRecord(Callback):
+    """After each epoch: prune the dead slots and record the epoch (mean loss, slots, added, pruned)."""
+
+    order = 20  # after the LossMeter has read the epoch's loss
+
+    def __init__(self, history: list):
+        self.history = history
+
+    def before_epoch(self, learner):
+        learner.added = 0
+
+    def after_epoch(self, learner):
+        head = learner.model
+        pruned = head.prune_dead()
+        self.history.append({"epoch": learner.epoch + 1, "loss": learner.epoch_loss[-1], "slots": head.n_slots,
+                             "added": learner.added, "pruned": int(pruned.sum())})
 
 
 def fit_hashing(
@@ -47,32 +65,31 @@ def fit_hashing(
     if inputs.shape[0] < batch_size:
         raise ValueError(f"batch_size {batch_size} exceeds the {inputs.shape[0]} examples; lower it")
     gen = torch.Generator(device=inputs.device).manual_seed(seed)
-    head.train()
-    history = []
-    for epoch in tqdm(range(epochs), desc=desc, disable=not progress):
+    steps = inputs.shape[0] // batch_size
+
+    def epoch_batches(learner: Learner):
         order = torch.randperm(inputs.shape[0], device=inputs.device, generator=gen)
-        loss_sum = torch.zeros((), device=inputs.device)  # stays on the device; read once per epoch
-        added, steps = 0, inputs.shape[0] // batch_size
         for i in range(steps):
             idx = order[i * batch_size : (i + 1) * batch_size]
-            x, y = inputs[idx], labels[idx]
-            z = x if encode is None else encode(x)
-            before = head.n_slots
-            m = head.learn(z, y)
-            added += head.n_slots - before
-            loss = F.cross_entropy(m.logits, y)
-            head.optimizer.zero_grad(set_to_none=True)
-            if backbone_optimizer is not None:
-                backbone_optimizer.zero_grad(set_to_none=True)
-            if loss.requires_grad:
-                loss.backward()
-                head.optimizer.step()
-                if backbone_optimizer is not None:
-                    backbone_optimizer.step()
-            loss_sum += loss.detach()
-        pruned = head.prune_dead()
-        history.append({"epoch": epoch + 1, "loss": loss_sum.item() / max(steps, 1), "slots": head.n_slots,
-                        "added": added, "pruned": int(pruned.sum())})
+            yield inputs[idx], labels[idx]
+
+    def forward(learner: Learner, batch):
+        x, y = batch
+        z = x if encode is None else encode(x)
+        before = head.n_slots
+        m = head.learn(z, y)  # grows the head (and replaces its optimiser) when the batch asks for it
+        learner.added += head.n_slots - before
+        return m.logits, F.cross_entropy(m.logits, y)
+
+    def optimisers():  # the head's optimiser of this step: learn() may have replaced it
+        return [head.optimizer] + ([backbone_optimizer] if backbone_optimizer is not None else [])
+
+    history = []
+    learner = Learner(head, optimisers, epoch_batches, forward=forward,
+                      callbacks=[LossMeter(weight=lambda l: 1, count=lambda l: 1), _PruneAndRecord(history),
+                                 Progress(desc, enabled=progress, leave=True)])
+    learner.added = 0
+    learner.fit(epochs)
     head.eval()
     return history
 
@@ -100,7 +117,8 @@ def fit_linear_probe(
     opt = torch.optim.Adam(probe.parameters(), lr=lr)
     steps = max(inputs.shape[0] // batch_size, 1)
     memory = replay is not None and replay[0].shape[0] > 0
-    for _ in range(epochs):
+
+    def epoch_batches(learner: Learner):
         order = torch.randperm(inputs.shape[0], device=inputs.device, generator=gen)
         for i in range(steps):
             idx = order[i * batch_size : (i + 1) * batch_size]
@@ -108,8 +126,7 @@ def fit_linear_probe(
             if memory:
                 r = torch.randint(replay[0].shape[0], (batch_size,), device=inputs.device, generator=gen)
                 x, y = torch.cat([x, replay[0][r]]), torch.cat([y, replay[1][r]])
-            loss = F.cross_entropy(probe(x), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            yield x, y
+
+    Learner(probe, opt, epoch_batches, F.cross_entropy).fit(epochs)
     return probe

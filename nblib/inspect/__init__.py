@@ -21,6 +21,10 @@ from .stats import (
     channel_stats,
     dead_channels,
     layer_summary,
+    masked_channel_entropy,
+    masked_dead_channels,
+    masked_mean,
+    masked_sparsity,
     sparsity,
     spatial_diversity,
     spatial_similarity,
@@ -40,14 +44,7 @@ from .thresholds import (
     Threshold,
     reinitialised_copy,
 )
-from .report import (
-    FeatureReport,
-    feature_report,
-    masked_channel_entropy,
-    masked_dead_channels,
-    masked_mean,
-    masked_sparsity,
-)
+from .report import FeatureReport, feature_report
 from .slots import (
     ARC_CMAP,
     ARC_PALETTE,

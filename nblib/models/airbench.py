@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from ..data import CIFAR10_MEAN, CIFAR10_STD, LabelledImages, batch_flip_lr, batch_translate, normalise_images
+from ..engine import Callback, Learner, LossMeter, Progress, Scheduler, Timer
 from ..runtime import device as resolve_device
 
 HYP = dict(
@@ -152,6 +152,34 @@ def tta_logits(net: nn.Module, x: torch.Tensor, level: int = 2, batch: int = 200
     return torch.cat(outs)
 
 
+class LookaheadEMA(Callback):
+    """airbench94's Lookahead: every ``ema_every`` steps from epoch ``ema_start_epochs`` on, an
+    exponential average of the weights (decay rising along the run) is taken and the network
+    continues from it; at the end of each epoch the network is set to the average."""
+
+    order = 20
+
+    def __init__(self, total_steps: int):
+        self.total_steps, self.ema = total_steps, None
+
+    def _state(self, learner) -> list[torch.Tensor]:
+        return [v for v in learner.model.state_dict().values() if v.dtype in (torch.float16, torch.float32)]
+
+    def after_batch(self, learner):
+        if learner.epoch >= HYP["ema_start_epochs"] and learner.step % HYP["ema_every"] == 0:
+            state = self._state(learner)
+            if self.ema is None:
+                self.ema = [v.detach().clone() for v in state]
+            else:
+                rho = HYP["ema_decay_base"] ** HYP["ema_every"] * (learner.step / self.total_steps) ** HYP["ema_decay_pow"]
+                torch._foreach_lerp_(self.ema, state, 1 - rho)
+                torch._foreach_copy_(state, self.ema)  # Lookahead: the net continues from the average
+
+    def after_epoch(self, learner):
+        if self.ema is not None:
+            torch._foreach_copy_(self._state(learner), self.ema)
+
+
 @dataclass
 class AirbenchResult:
     """test_accuracy (with TTA), test_accuracy_no_tta, train_seconds (training steps incl. whitening
@@ -231,46 +259,26 @@ def train_airbench94(
     seconds = time.perf_counter() - t0
 
     flipped = batch_flip_lr(x_train)  # the one random flip; odd epochs flip everything
-    ema: list[torch.Tensor] | None = None
-    step, train_loss = 0, []
-    for epoch in tqdm(range(math.ceil(epochs)), desc="airbench94", disable=not progress, leave=False):
-        net.whiten.bias.requires_grad_(epoch < HYP["whiten_bias_epochs"])
-        sync()
-        t0 = time.perf_counter()
+
+    def epoch_batches(learner: Learner):
+        net.whiten.bias.requires_grad_(learner.epoch < HYP["whiten_bias_epochs"])
         images = batch_translate(flipped, HYP["translate"])
-        if epoch % 2 == 1:
+        if learner.epoch % 2 == 1:
             images = images.flip(-1)
         order = torch.randperm(images.shape[0], device=dev)
-        loss_sum, seen = torch.zeros((), device=dev), 0  # summed on the device, read once per epoch
-        net.train()
         for i in range(steps_per_epoch):
-            if step >= total_steps:
-                break
             idx = order[i * batch_size:(i + 1) * batch_size]
-            out = net(images[idx])
-            loss = F.cross_entropy(out.float(), y_train[idx], label_smoothing=HYP["label_smoothing"],
-                                   reduction="sum")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            loss_sum += loss.detach()
-            seen += idx.shape[0]
-            step += 1
-            if epoch >= HYP["ema_start_epochs"] and step % HYP["ema_every"] == 0:
-                state = [v for v in net.state_dict().values() if v.dtype in (torch.float16, torch.float32)]
-                if ema is None:
-                    ema = [v.detach().clone() for v in state]
-                else:
-                    rho = HYP["ema_decay_base"] ** HYP["ema_every"] * (step / total_steps) ** HYP["ema_decay_pow"]
-                    torch._foreach_lerp_(ema, state, 1 - rho)
-                    torch._foreach_copy_(state, ema)  # Lookahead: the net continues from the average
-        if ema is not None:
-            state = [v for v in net.state_dict().values() if v.dtype in (torch.float16, torch.float32)]
-            torch._foreach_copy_(state, ema)
-        sync()
-        seconds += time.perf_counter() - t0
-        train_loss.append((loss_sum / max(seen, 1)).item())  # after the timing: the read is not training
+            yield images[idx], y_train[idx]
+
+    def loss_func(out, y):
+        return F.cross_entropy(out.float(), y, label_smoothing=HYP["label_smoothing"], reduction="sum")
+
+    learner = Learner(net, opt, epoch_batches, loss_func, max_steps=total_steps,
+                      callbacks=[Timer(), Scheduler(sched), LossMeter(weight=lambda l: 1), LookaheadEMA(total_steps),
+                                 Progress("airbench94", enabled=progress)])
+    learner.train_seconds = seconds  # the whitening initialisation counts as training time
+    learner.fit(math.ceil(epochs))
+    step, seconds, train_loss = learner.step, learner.train_seconds, learner.epoch_loss
     net.eval()
     acc_plain = (tta_logits(net, x_test, 0).argmax(1) == y_test).float().mean().item()
     acc_tta = (tta_logits(net, x_test, tta_level).argmax(1) == y_test).float().mean().item()

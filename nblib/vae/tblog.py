@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from ..engine.scalars import ScalarLogger
 from .diagnostics import LayerCodes, active_units
 
 
@@ -22,10 +23,8 @@ class LatentTensorBoardLogger:
     """
 
     def __init__(self, log_dir: str | Path, threshold: float = 0.01):
-        from torch.utils.tensorboard import SummaryWriter
-
         self.log_dir, self.threshold = Path(log_dir), threshold
-        self.writer = SummaryWriter(str(self.log_dir))
+        self.writer = ScalarLogger(self.log_dir, keep=False)  # the package's one scalar logger
 
     def log_epoch(self, epoch: int, metrics: Mapping[str, float], layers: Sequence[LayerCodes] | Mapping[str, LayerCodes],
                   step_losses: torch.Tensor | None = None) -> None:
@@ -40,22 +39,22 @@ class LatentTensorBoardLogger:
         w = self.writer
         for key, value in metrics.items():
             if isinstance(value, (int, float)) and key != "epoch":
-                w.add_scalar(f"loss/{key}", value, epoch)
+                w.scalar(f"loss/{key}", value, epoch)
         named = layers.items() if isinstance(layers, Mapping) else ((f"layer{l}", c) for l, c in enumerate(layers))
         for name, codes in named:
             mu, sigma = codes.mu.detach().float().cpu(), (0.5 * codes.logvar.detach().float()).exp().cpu()
             kl = codes.kl.detach().float().cpu()
-            w.add_scalar(f"{name}/kl", kl.sum().item(), epoch)
-            w.add_scalar(f"{name}/active_units", int(active_units(mu, self.threshold)[0].sum()), epoch)
-            w.add_histogram(f"{name}/mu", mu, epoch)
-            w.add_histogram(f"{name}/sigma", sigma, epoch)
+            w.scalar(f"{name}/kl", kl.sum().item(), epoch)
+            w.scalar(f"{name}/active_units", int(active_units(mu, self.threshold)[0].sum()), epoch)
+            w.histogram(f"{name}/mu", mu, epoch)
+            w.histogram(f"{name}/sigma", sigma, epoch)
             batch_mean = mu.mean(0)  # (D,)
             for j in range(mu.shape[1]):
-                w.add_scalar(f"{name}/kl_unit{j}", kl[j].item(), epoch)
-                w.add_scalar(f"{name}/batch_mean_mu_unit{j}", batch_mean[j].item(), epoch)
-                w.add_histogram(f"{name}/mu_unit{j}", mu[:, j], epoch)
+                w.scalar(f"{name}/kl_unit{j}", kl[j].item(), epoch)
+                w.scalar(f"{name}/batch_mean_mu_unit{j}", batch_mean[j].item(), epoch)
+                w.histogram(f"{name}/mu_unit{j}", mu[:, j], epoch)
         if step_losses is not None:
-            w.add_histogram("loss/step_losses", step_losses.detach().float().cpu(), epoch)
+            w.histogram("loss/step_losses", step_losses.detach().float().cpu(), epoch)
         w.flush()
 
     def close(self) -> None:

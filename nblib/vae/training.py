@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from tqdm.auto import tqdm
 
+from ..engine import Callback, Learner, Progress, Scheduler
 from .csvae import CSVAE, KLSchedule, csvae_loss
 from .diagnostics import LayerCodes, active_units, histogram_edges, mu_histograms
 from .tblog import LatentTensorBoardLogger
@@ -89,6 +89,43 @@ def evaluate(model: CSVAE, x: torch.Tensor, batch_size: int = 1024,
     return metrics, codes
 
 
+class _Recorder(Callback):
+    """Per step: the loss terms, gradient norm, batch means of mu and sprite area, into the history's
+    device tensors; per epoch: the evaluation, KL per unit, mu histograms and the TensorBoard log."""
+
+    order = 10
+
+    def __init__(self, hist: "VAEHistory", model: CSVAE, eval_images: torch.Tensor, kl_schedule: KLSchedule, log_dir,
+                 hist_bins: int, hist_range: tuple[float, float]):
+        self.hist, self.model, self.eval_images, self.kl_schedule = hist, model, eval_images, kl_schedule
+        self.hist_bins, self.hist_range = hist_bins, hist_range
+        self.logger = LatentTensorBoardLogger(log_dir) if log_dir is not None else None
+
+    def after_backward(self, learner):
+        self.hist.step_grad_norm[learner.step] = torch.nn.utils.clip_grad_norm_(self.model.parameters(), float("inf"))
+
+    def after_step(self, learner):
+        h, t, parts, x = self.hist, learner.step, learner.parts, learner.batch
+        h.step_loss[t], h.step_recon[t] = parts["loss"].detach(), parts["recon"].detach()
+        h.step_kl[t], h.step_batch_mass[t] = parts["kl"].detach(), x.sum(1).mean()
+        for l, layer in enumerate(learner.preds.layers):
+            h.step_batch_mean_mu[l][t] = layer.mu.detach().mean(0)
+
+    def after_epoch(self, learner):
+        epoch, h = learner.epoch, self.hist
+        metrics, codes = evaluate(self.model, self.eval_images)
+        metrics.update(epoch=epoch + 1, kl_weight=self.kl_schedule(epoch + 1))
+        h.epochs.append(metrics)
+        h.kl_per_unit.append([c.kl.cpu() for c in codes])
+        h.mu_hist.append([mu_histograms(c.mu, self.hist_bins, self.hist_range).cpu() for c in codes])
+        if self.logger is not None:
+            self.logger.log_epoch(epoch + 1, metrics, codes, h.step_loss[learner.step - h.steps_per_epoch:learner.step])
+
+    def cleanup(self, learner):  # close the event file even when training fails
+        if self.logger is not None:
+            self.logger.close()
+
+
 def train_csvae(model: CSVAE, images: torch.Tensor, eval_images: torch.Tensor, epochs: int, batch_size: int = 128,
                 lr: float = 1e-3, kl_schedule: KLSchedule = KLSchedule(), cosine_lr: bool = False, seed: int = 0, log_dir=None,
                 recon_reduction: str = "sum", hist_bins: int = 41, hist_range: tuple[float, float] = (-4.0, 4.0),
@@ -121,36 +158,21 @@ def train_csvae(model: CSVAE, images: torch.Tensor, eval_images: torch.Tensor, e
     step_mu = [torch.zeros(total, d, device=dev) for d in model.latent_dims]
     hist = VAEHistory(steps_per_epoch, step_loss, step_recon, step_kl, step_grad, step_mu, step_mass,
                       hist_edges=histogram_edges(hist_bins, hist_range))
-    logger = LatentTensorBoardLogger(log_dir) if log_dir is not None else None
-    step = 0
-    try:
-        for epoch in tqdm(range(epochs), desc=desc, disable=not progress):
-            perm = torch.randperm(images.shape[0], device=dev, generator=gen)
-            for i in range(steps_per_epoch):
-                x = images[perm[i * batch_size:(i + 1) * batch_size]]
-                out = model(x)
-                parts = csvae_loss(out, x, kl_schedule(epoch + i / steps_per_epoch), recon_reduction)
-                opt.zero_grad(set_to_none=True)
-                parts["loss"].backward()
-                step_grad[step] = torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf"))  # norm only
-                opt.step()
-                if sched is not None:
-                    sched.step()
-                step_loss[step], step_recon[step] = parts["loss"].detach(), parts["recon"].detach()
-                step_kl[step], step_mass[step] = parts["kl"].detach(), x.sum(1).mean()
-                for l, layer in enumerate(out.layers):
-                    step_mu[l][step] = layer.mu.detach().mean(0)
-                step += 1
-            metrics, codes = evaluate(model, eval_images)
-            metrics.update(epoch=epoch + 1, kl_weight=kl_schedule(epoch + 1))
-            hist.epochs.append(metrics)
-            hist.kl_per_unit.append([c.kl.cpu() for c in codes])
-            hist.mu_hist.append([mu_histograms(c.mu, hist_bins, hist_range).cpu() for c in codes])
-            if logger is not None:
-                logger.log_epoch(epoch + 1, metrics, codes, step_loss[step - steps_per_epoch:step])
-    finally:  # close the event file even when training fails
-        if logger is not None:
-            logger.close()
+
+    def epoch_batches(learner: Learner):
+        perm = torch.randperm(images.shape[0], device=dev, generator=gen)
+        return (images[perm[i * batch_size:(i + 1) * batch_size]] for i in range(steps_per_epoch))
+
+    def forward(learner: Learner, x: torch.Tensor):
+        out = model(x)
+        learner.parts = csvae_loss(out, x, kl_schedule(learner.epoch + learner.iter / steps_per_epoch), recon_reduction)
+        return out, learner.parts["loss"]
+
+    callbacks = [_Recorder(hist, model, eval_images, kl_schedule, log_dir, hist_bins, hist_range),
+                 Progress(desc, enabled=progress, leave=True)]
+    if sched is not None:
+        callbacks.append(Scheduler(sched))
+    Learner(model, opt, epoch_batches, forward=forward, callbacks=callbacks).fit(epochs)
     hist.step_loss, hist.step_recon, hist.step_kl = step_loss.cpu(), step_recon.cpu(), step_kl.cpu()
     hist.step_grad_norm, hist.step_batch_mean_mu = step_grad.cpu(), [m.cpu() for m in step_mu]
     hist.step_batch_mass = step_mass.cpu()
