@@ -45,8 +45,8 @@ def _images(n=32, seed=0):
 
 # ----------------------------------------------------------------------------- the recipes
 def trainer_recipe(lr_scale: float = 1.0) -> float:
-    """nblib.train.Trainer: MLP, SGD with a step schedule, 2 epochs of 3 batches -> last batch loss (step 6)."""
-    from nblib.train import Trainer
+    """nblib.engine.Trainer: MLP, SGD with a step schedule, 2 epochs of 3 batches -> last batch loss (step 6)."""
+    from nblib.engine import Trainer
 
     x, y = _clusters()
     batches = [(x[i:i + 16], y[i:i + 16]) for i in range(0, 48, 16)]
@@ -61,9 +61,9 @@ def trainer_recipe(lr_scale: float = 1.0) -> float:
 
 
 def fit_fast_recipe(lr_scale: float = 1.0) -> float:
-    """nblib.train_fast.fit_fast: tiny Gumbel model, 2 epochs of 2 batches -> mean train loss of epoch 2."""
+    """nblib.engine.fit_fast: tiny Gumbel model, 2 epochs of 2 batches -> mean train loss of epoch 2."""
     from nblib.models import make_model
-    from nblib.train_fast import fit_fast
+    from nblib.engine import fit_fast
 
     torch.manual_seed(0)
     model = make_model("gumbel", 2, width=8, units_per_class=4)
@@ -73,13 +73,14 @@ def fit_fast_recipe(lr_scale: float = 1.0) -> float:
 
 
 def airbench_recipe(lr_scale: float = 1.0) -> float:
-    """nblib.models.airbench.train_airbench94: 1 epoch of 2 batches of 16 -> mean train loss (fp32, CPU)."""
+    """nblib.engine.train_airbench94: 1 epoch of 2 batches of 16 -> mean train loss (fp32, CPU)."""
+    from nblib.engine import train_airbench94
     from nblib.models import airbench
 
     hyp = dict(airbench.HYP)
     airbench.HYP["lr"] = hyp["lr"] * lr_scale
     try:
-        res = airbench.train_airbench94(_images(32), _images(16, seed=1), epochs=1, batch_size=16, device="cpu",
+        res = train_airbench94(_images(32), _images(16, seed=1), epochs=1, batch_size=16, device="cpu",
                                         dtype=torch.float32, tta_level=0, seed=0, progress=False)
     finally:
         airbench.HYP.update(hyp)
@@ -105,8 +106,9 @@ def slot_autoencoder_recipe(lr_scale: float = 1.0) -> float:
 
 
 def csvae_recipe(lr_scale: float = 1.0) -> float:
-    """nblib.vae.train_csvae: 2 latent layers, 2 epochs of 4 batches with a KL switch -> loss at step 8."""
-    from nblib.vae import CSVAE, KLSchedule, train_csvae
+    """nblib.engine.train_csvae: 2 latent layers, 2 epochs of 4 batches with a KL switch -> loss at step 8."""
+    from nblib.models import CSVAE, KLSchedule
+    from nblib.engine import train_csvae
 
     g = _generator(0)
     x = (torch.rand(64, 64, generator=g) > 0.7).float()
@@ -120,9 +122,10 @@ def csvae_recipe(lr_scale: float = 1.0) -> float:
 
 
 def fit_hashing_recipe(lr_scale: float = 1.0) -> float:
-    """nblib.hashing.fit_hashing: a growing head over a trained linear backbone, 2 epochs of 3 batches
+    """nblib.engine.fit_hashing: a growing head over a trained linear backbone, 2 epochs of 3 batches
     -> mean loss of epoch 2."""
-    from nblib.hashing import IncrementalNeuralHashing, fit_hashing
+    from nblib.layers.hashing import IncrementalNeuralHashing
+    from nblib.engine import fit_hashing
 
     x, y = _clusters()
     torch.manual_seed(0)
@@ -135,8 +138,8 @@ def fit_hashing_recipe(lr_scale: float = 1.0) -> float:
 
 
 def linear_probe_recipe(lr_scale: float = 1.0) -> float:
-    """nblib.hashing.fit_linear_probe: 3 epochs of 3 batches -> cross-entropy of the probe on all inputs."""
-    from nblib.hashing import fit_linear_probe
+    """nblib.engine.fit_linear_probe: 3 epochs of 3 batches -> cross-entropy of the probe on all inputs."""
+    from nblib.engine import fit_linear_probe
 
     x, y = _clusters()
     probe = fit_linear_probe(x, y, 3, epochs=3, batch_size=16, lr=1e-2 * lr_scale)
@@ -158,12 +161,13 @@ def doctor_recipe(lr_scale: float = 1.0) -> float:
 def airbench_ema_recipe(lr_scale: float = 1.0) -> float:
     """train_airbench94 past its Lookahead start: 4.5 epochs of 4 batches of 16 (the EMA from epoch 3 every
     5 steps, the whitening bias frozen from epoch 3, odd epochs flipped) -> test accuracy + last epoch's loss."""
+    from nblib.engine import train_airbench94
     from nblib.models import airbench
 
     hyp = dict(airbench.HYP)
     airbench.HYP["lr"] = hyp["lr"] * lr_scale
     try:
-        res = airbench.train_airbench94(_images(64), _images(32, seed=1), epochs=4.5, batch_size=16, device="cpu",
+        res = train_airbench94(_images(64), _images(32, seed=1), epochs=4.5, batch_size=16, device="cpu",
                                         dtype=torch.float32, tta_level=0, seed=0, progress=False)
     finally:
         airbench.HYP.update(hyp)
@@ -174,7 +178,7 @@ def airbench_ema_recipe(lr_scale: float = 1.0) -> float:
 def fit_fast_fraction_recipe(lr_scale: float = 1.0) -> float:
     """fit_fast for 1.5 epochs (a fractional last epoch) with a test curve -> loss of the last epoch + curve."""
     from nblib.models import make_model
-    from nblib.train_fast import fit_fast
+    from nblib.engine import fit_fast
 
     torch.manual_seed(0)
     model = make_model("directional", 2, width=8, units_per_class=4)
@@ -186,7 +190,8 @@ def fit_fast_fraction_recipe(lr_scale: float = 1.0) -> float:
 
 def csvae_cosine_recipe(lr_scale: float = 1.0) -> float:
     """train_csvae with a cosine schedule and the mean reconstruction -> last loss + last gradient norm."""
-    from nblib.vae import CSVAE, KLSchedule, train_csvae
+    from nblib.models import CSVAE, KLSchedule
+    from nblib.engine import train_csvae
 
     g = _generator(1)
     x = (torch.rand(48, 64, generator=g) > 0.7).float()
@@ -199,9 +204,9 @@ def csvae_cosine_recipe(lr_scale: float = 1.0) -> float:
 
 def trainer_stop_recipe(lr_scale: float = 1.0) -> float:
     """Trainer whose callback stops after the 5th step (mid-epoch) -> last loss + validation loss."""
-    from nblib.train import Callback, Trainer
+    from nblib.engine import Trainer, TrainerCallback
 
-    class StopAtFive(Callback):
+    class StopAtFive(TrainerCallback):
         def on_batch_end(self, trainer):
             trainer.stop = trainer.step >= 5
 
@@ -218,7 +223,8 @@ def trainer_stop_recipe(lr_scale: float = 1.0) -> float:
 
 def fit_hashing_frozen_recipe(lr_scale: float = 1.0) -> float:
     """fit_hashing on fixed representations (no backbone), 3 epochs -> the history's losses and slots."""
-    from nblib.hashing import IncrementalNeuralHashing, fit_hashing
+    from nblib.layers.hashing import IncrementalNeuralHashing
+    from nblib.engine import fit_hashing
 
     x, y = _clusters(seed=2)
     torch.manual_seed(0)

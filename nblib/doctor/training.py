@@ -16,7 +16,7 @@ from torch import nn
 
 from ..cli import InputError
 from ..engine import Callback, CancelFit, Learner, Progress
-from ..gradients import GradientTracker
+from ..dynamics import GradientTracker
 from .findings import FIXES, Finding
 
 OPTIMIZERS = ("adam", "sgd", "adamw")

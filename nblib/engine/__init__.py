@@ -1,32 +1,58 @@
-"""The training engine: one loop (:class:`Learner`) with callbacks, and one scalar logger.
+"""Training: one loop (:class:`Learner`) with callbacks, one scalar logger, and every recipe built on them.
 
-Every training recipe in nblib is built on it (``nblib.train.Trainer``, ``nblib.train_fast.fit_fast``,
-``nblib.models.airbench.train_airbench94``, ``nblib.vae.train_csvae``, ``nblib.hashing.fit_hashing``
-and ``fit_linear_probe``, ``nblib.doctor.training.train_copy``).
+The loop and its shared callbacks: :mod:`.learner`, :mod:`.callbacks`, :mod:`.scalars`. The recipes,
+one module each: :mod:`.trainer` (``Trainer``: loaders, validation metrics, checkpoints),
+:mod:`.cifar` (``fit_fast``: airbench-style small CIFAR-10 classifiers, notebooks 05 and 07),
+:mod:`.airbench` (``train_airbench94``), :mod:`.csvae` (``train_csvae``, notebook 02),
+:mod:`.hashing` (``fit_hashing``, ``fit_linear_probe``, notebook 06). No notebook holds its own
+training loop.
 """
 from .callbacks import (Autocast, EpochEval, GradClip, GumbelAnneal, LossMeter, Progress, Scheduler, StepLosses,
                         Timer, autocast_context, batch_size)
 from .learner import EVENTS, Callback, CancelBatch, CancelEpoch, CancelFit, Learner, default_forward
-from .scalars import ScalarLogger
+from ..scalars import ScalarLogger
+from .trainer import CheckpointCallback, EpochStartAnalysis, MetricsLogger, Trainer, TrainerCallback, macro_f1
+from .cifar import FitResult, decay_groups, fit_fast, fit_seeds, triangle_schedule
+from .airbench import AirbenchResult, LookaheadEMA, train_airbench94
+from .csvae import VAEHistory, train_csvae
+from .hashing import fit_hashing, fit_linear_probe
 
 __all__ = [
     "EVENTS",
+    "AirbenchResult",
     "Autocast",
     "Callback",
     "CancelBatch",
     "CancelEpoch",
     "CancelFit",
+    "CheckpointCallback",
     "EpochEval",
+    "EpochStartAnalysis",
+    "FitResult",
     "GradClip",
     "GumbelAnneal",
     "Learner",
+    "LookaheadEMA",
     "LossMeter",
+    "MetricsLogger",
     "Progress",
     "ScalarLogger",
     "Scheduler",
     "StepLosses",
     "Timer",
+    "Trainer",
+    "TrainerCallback",
+    "VAEHistory",
     "autocast_context",
     "batch_size",
+    "decay_groups",
     "default_forward",
+    "fit_fast",
+    "fit_hashing",
+    "fit_linear_probe",
+    "fit_seeds",
+    "macro_f1",
+    "train_airbench94",
+    "train_csvae",
+    "triangle_schedule",
 ]

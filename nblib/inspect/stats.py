@@ -203,7 +203,7 @@ def masked_channel_entropy(x: torch.Tensor, mask: torch.Tensor | None = None, bi
     span = (hi - lo).clamp_min(torch.finfo(values.dtype).tiny)
     idx = ((values - lo[sample]) / span[sample] * bins).nan_to_num(0).long().clamp_(0, bins - 1)  # (V, C) bin
     flat = (rows * c + torch.arange(c, device=x.device)) * bins + idx  # (V, C) index into (N, C, bins)
-    counts = torch.bincount(flat.flatten(), minlength=n * c * bins).view(n, c, bins).float()
+    counts = torch.bincount(flat.flatten(), minlength=n * c * bins).view(n, c, bins).to(values.dtype)
     p = counts / n_valid[:, None, None].clamp_min(1)
     return -(p * torch.log2(p.clamp_min(1e-30))).sum(-1)
 

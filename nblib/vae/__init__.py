@@ -1,66 +1,37 @@
-"""Hierarchical VAEs and latent diagnostics.
+"""Moved (issue #14, one axis of packages) to nblib.models.csvae (the CSVAE), nblib.latents (its diagnostics, plots, TensorBoard log) and nblib.engine.csvae (its training loop);
+this path works for one release."""
+from nblib.deprecation import moved
 
-- :mod:`nblib.vae.csvae`: ``CSVAE`` (bottom-up encoders, a latent DAG, top-down conditional priors),
-  its loss and ``KLSchedule``; building blocks in :mod:`.encoders` and :mod:`.dag`.
-- :mod:`nblib.vae.diagnostics`: KL per unit, active units, mu histograms, factor mutual information
-  (for any VAE with diagonal Gaussian posteriors); :mod:`.tblog` writes them to TensorBoard.
-- :mod:`nblib.vae.training`: a training loop that records all of it; :mod:`.plots` draws it.
-"""
-from .csvae import CSVAE, CSVAEOutput, KLSchedule, LatentLayer, csvae_loss
-from .dag import DAGInteractionLayer, banded_adjacency
-from .diagnostics import (
-    LayerCodes,
-    active_units,
-    factor_mutual_information,
-    fluctuation_explained_by,
-    gaussian_kl,
-    histogram_edges,
-    loss_fluctuation,
-    mu_histograms,
-    mutual_information_gap,
-)
-from .encoders import FCDecoder, GaussianHead, SimpleFCNNEncoder
-from .plots import (
-    plot_batch_mean_vs_histogram,
-    plot_factor_scores,
-    plot_kl_per_unit,
-    plot_loss_curves,
-    plot_mu_histograms,
-    plot_reconstruction_grid,
-)
-from .tblog import LatentTensorBoardLogger
-from .training import VAEHistory, encode_dataset, evaluate, reconstruct, train_csvae
-
-__all__ = [
-    "CSVAE",
-    "CSVAEOutput",
-    "DAGInteractionLayer",
-    "FCDecoder",
-    "GaussianHead",
-    "KLSchedule",
-    "LatentLayer",
-    "LatentTensorBoardLogger",
-    "LayerCodes",
-    "SimpleFCNNEncoder",
-    "VAEHistory",
-    "active_units",
-    "banded_adjacency",
-    "csvae_loss",
-    "encode_dataset",
-    "evaluate",
-    "factor_mutual_information",
-    "fluctuation_explained_by",
-    "gaussian_kl",
-    "histogram_edges",
-    "loss_fluctuation",
-    "mu_histograms",
-    "mutual_information_gap",
-    "plot_batch_mean_vs_histogram",
-    "plot_factor_scores",
-    "plot_kl_per_unit",
-    "plot_loss_curves",
-    "plot_mu_histograms",
-    "plot_reconstruction_grid",
-    "reconstruct",
-    "train_csvae",
-]
+__getattr__ = moved(__name__, None, {
+    "CSVAE": "nblib.models.csvae",
+    "CSVAEOutput": "nblib.models.csvae",
+    "DAGInteractionLayer": "nblib.layers.dag",
+    "FCDecoder": "nblib.models.vae_encoders",
+    "GaussianHead": "nblib.models.vae_encoders",
+    "KLSchedule": "nblib.models.csvae",
+    "LatentLayer": "nblib.models.csvae",
+    "LatentTensorBoardLogger": "nblib.latents.tensorboard",
+    "LayerCodes": "nblib.latents.diagnostics",
+    "SimpleFCNNEncoder": "nblib.models.vae_encoders",
+    "VAEHistory": "nblib.engine.csvae",
+    "active_units": "nblib.latents.diagnostics",
+    "banded_adjacency": "nblib.layers.dag",
+    "csvae_loss": "nblib.models.csvae",
+    "encode_dataset": "nblib.latents.evaluate",
+    "evaluate": "nblib.latents.evaluate",
+    "factor_mutual_information": "nblib.latents.diagnostics",
+    "fluctuation_explained_by": "nblib.latents.diagnostics",
+    "gaussian_kl": "nblib.models.vae_encoders",
+    "histogram_edges": "nblib.latents.diagnostics",
+    "loss_fluctuation": "nblib.latents.diagnostics",
+    "mu_histograms": "nblib.latents.diagnostics",
+    "mutual_information_gap": "nblib.latents.diagnostics",
+    "plot_batch_mean_vs_histogram": "nblib.latents.plots",
+    "plot_factor_scores": "nblib.latents.plots",
+    "plot_kl_per_unit": "nblib.latents.plots",
+    "plot_loss_curves": "nblib.latents.plots",
+    "plot_mu_histograms": "nblib.latents.plots",
+    "plot_reconstruction_grid": "nblib.latents.plots",
+    "reconstruct": "nblib.latents.evaluate",
+    "train_csvae": "nblib.engine.csvae",
+})
