@@ -4,11 +4,11 @@
 """
 import sys
 
-from nblib.deprecation import moved
+from nblib.deprecation import moved_from
 
 if __name__ == "__main__":
     from nblib.inspect.analyze import main
 
     sys.exit(main())
 
-__getattr__ = moved(__name__, "nblib.inspect.analyze", ("main", "run", "write"))
+__getattr__ = moved_from(__name__)

@@ -34,4 +34,11 @@ def moved(old_module: str, new_module: str | None, names: Iterable[str] | Mappin
     return __getattr__
 
 
-__all__ = ["moved"]
+def moved_from(old_module: str) -> Callable[[str], object]:
+    """``moved`` for a module listed in :data:`nblib.moves.MOVED` (the names issue #14 moved)."""
+    from .moves import MOVED
+
+    return moved(old_module, None, MOVED[old_module])
+
+
+__all__ = ["moved", "moved_from"]

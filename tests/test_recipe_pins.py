@@ -72,18 +72,23 @@ def fit_fast_recipe(lr_scale: float = 1.0) -> float:
     return res.train_loss[-1]
 
 
-def airbench_recipe(lr_scale: float = 1.0) -> float:
-    """nblib.engine.train_airbench94: 1 epoch of 2 batches of 16 -> mean train loss (fp32, CPU)."""
+def _airbench(lr_scale: float, n_train: int, epochs: float):
+    """train_airbench94 on the pin images at ``lr_scale`` times its learning rate (fp32, CPU, no TTA)."""
     from nblib.engine import train_airbench94
     from nblib.models import airbench
 
     hyp = dict(airbench.HYP)
     airbench.HYP["lr"] = hyp["lr"] * lr_scale
     try:
-        res = train_airbench94(_images(32), _images(16, seed=1), epochs=1, batch_size=16, device="cpu",
-                                        dtype=torch.float32, tta_level=0, seed=0, progress=False)
+        return train_airbench94(_images(n_train), _images(n_train // 2, seed=1), epochs=epochs, batch_size=16,
+                                device="cpu", dtype=torch.float32, tta_level=0, seed=0, progress=False)
     finally:
         airbench.HYP.update(hyp)
+
+
+def airbench_recipe(lr_scale: float = 1.0) -> float:
+    """nblib.engine.train_airbench94: 1 epoch of 2 batches of 16 -> mean train loss (fp32, CPU)."""
+    res = _airbench(lr_scale, 32, 1)
     assert res.steps == 2
     return res.train_loss[-1]
 
@@ -161,16 +166,7 @@ def doctor_recipe(lr_scale: float = 1.0) -> float:
 def airbench_ema_recipe(lr_scale: float = 1.0) -> float:
     """train_airbench94 past its Lookahead start: 4.5 epochs of 4 batches of 16 (the EMA from epoch 3 every
     5 steps, the whitening bias frozen from epoch 3, odd epochs flipped) -> test accuracy + last epoch's loss."""
-    from nblib.engine import train_airbench94
-    from nblib.models import airbench
-
-    hyp = dict(airbench.HYP)
-    airbench.HYP["lr"] = hyp["lr"] * lr_scale
-    try:
-        res = train_airbench94(_images(64), _images(32, seed=1), epochs=4.5, batch_size=16, device="cpu",
-                                        dtype=torch.float32, tta_level=0, seed=0, progress=False)
-    finally:
-        airbench.HYP.update(hyp)
+    res = _airbench(lr_scale, 64, 4.5)
     assert res.steps == 18 and len(res.train_loss) == 5
     return res.train_loss[-1] + res.test_accuracy
 

@@ -1,7 +1,5 @@
 """Moved to nblib.dynamics.callback (issue #14, one axis of packages);
 this path works for one release."""
-from nblib.deprecation import moved
+from nblib.deprecation import moved_from
 
-__getattr__ = moved(__name__, None, {
-    "TrackerCallback": "nblib.dynamics.callback",
-})
+__getattr__ = moved_from(__name__)

@@ -1,8 +1,5 @@
 """Moved to nblib.engine.hashing (issue #14, one axis of packages);
 this path works for one release."""
-from nblib.deprecation import moved
+from nblib.deprecation import moved_from
 
-__getattr__ = moved(__name__, None, {
-    "fit_hashing": "nblib.engine.hashing",
-    "fit_linear_probe": "nblib.engine.hashing",
-})
+__getattr__ = moved_from(__name__)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from ..deprecation import moved
+from ..deprecation import moved_from
 from .airbench import make_airbench94_net
 from .arc_slots import ARCEncoder, ARCSlotAutoencoder, SlotOutput, reconstruction_loss, train_slot_autoencoder
 from .cnn import SimpleCNN
@@ -53,4 +53,4 @@ __all__ = [
     "train_slot_autoencoder", "with_augmax", "CSVAE", "CSVAEOutput", "KLSchedule", "LatentLayer", "csvae_loss",
 ]
 
-__getattr__ = moved(__name__, "nblib.engine", ("train_airbench94",))
+__getattr__ = moved_from(__name__)

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data import CIFAR10_MEAN, CIFAR10_STD, normalise_images
-from ..deprecation import moved
+from ..deprecation import moved_from
 
 HYP = dict(
     epochs=9.9, batch_size=1024, lr=11.5, momentum=0.85, weight_decay=0.0153, bias_scaler=64.0,
@@ -147,4 +147,4 @@ def tta_logits(net: nn.Module, x: torch.Tensor, level: int = 2, batch: int = 200
     return torch.cat(outs)
 
 
-__getattr__ = moved(__name__, "nblib.engine.airbench", ("AirbenchResult", "train_airbench94"))
+__getattr__ = moved_from(__name__)

@@ -1,37 +1,5 @@
 """Moved (issue #14, one axis of packages) to nblib.models.csvae (the CSVAE), nblib.latents (its diagnostics, plots, TensorBoard log) and nblib.engine.csvae (its training loop);
 this path works for one release."""
-from nblib.deprecation import moved
+from nblib.deprecation import moved_from
 
-__getattr__ = moved(__name__, None, {
-    "CSVAE": "nblib.models.csvae",
-    "CSVAEOutput": "nblib.models.csvae",
-    "DAGInteractionLayer": "nblib.layers.dag",
-    "FCDecoder": "nblib.models.vae_encoders",
-    "GaussianHead": "nblib.models.vae_encoders",
-    "KLSchedule": "nblib.models.csvae",
-    "LatentLayer": "nblib.models.csvae",
-    "LatentTensorBoardLogger": "nblib.latents.tensorboard",
-    "LayerCodes": "nblib.latents.diagnostics",
-    "SimpleFCNNEncoder": "nblib.models.vae_encoders",
-    "VAEHistory": "nblib.engine.csvae",
-    "active_units": "nblib.latents.diagnostics",
-    "banded_adjacency": "nblib.layers.dag",
-    "csvae_loss": "nblib.models.csvae",
-    "encode_dataset": "nblib.latents.evaluate",
-    "evaluate": "nblib.latents.evaluate",
-    "factor_mutual_information": "nblib.latents.diagnostics",
-    "fluctuation_explained_by": "nblib.latents.diagnostics",
-    "gaussian_kl": "nblib.models.vae_encoders",
-    "histogram_edges": "nblib.latents.diagnostics",
-    "loss_fluctuation": "nblib.latents.diagnostics",
-    "mu_histograms": "nblib.latents.diagnostics",
-    "mutual_information_gap": "nblib.latents.diagnostics",
-    "plot_batch_mean_vs_histogram": "nblib.latents.plots",
-    "plot_factor_scores": "nblib.latents.plots",
-    "plot_kl_per_unit": "nblib.latents.plots",
-    "plot_loss_curves": "nblib.latents.plots",
-    "plot_mu_histograms": "nblib.latents.plots",
-    "plot_reconstruction_grid": "nblib.latents.plots",
-    "reconstruct": "nblib.latents.evaluate",
-    "train_csvae": "nblib.engine.csvae",
-})
+__getattr__ = moved_from(__name__)

@@ -1,7 +1,5 @@
 """Moved to nblib.latents.tensorboard (issue #14, one axis of packages);
 this path works for one release."""
-from nblib.deprecation import moved
+from nblib.deprecation import moved_from
 
-__getattr__ = moved(__name__, None, {
-    "LatentTensorBoardLogger": "nblib.latents.tensorboard",
-})
+__getattr__ = moved_from(__name__)
