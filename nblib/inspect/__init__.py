@@ -48,6 +48,7 @@ from .report import (
     masked_mean,
     masked_sparsity,
 )
+from .slot_metrics import arc_objects, attention_entropy, fg_ari, winning_slots
 from .slots import (
     ARC_CMAP,
     ARC_PALETTE,
@@ -74,6 +75,10 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "FeatureReport",
     "Threshold",
+    "arc_objects",
+    "attention_entropy",
+    "fg_ari",
+    "winning_slots",
     "attention_shares",
     "cell_accuracy",
     "feature_report",

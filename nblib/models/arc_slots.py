@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .recipe import lr_at_step
 from .slot_attention import PositionEmbedding, SlotAttention, SpatialBroadcastDecoder
 
 ACTIVATIONS = ("relu", "leaky_relu", "gelu")
@@ -209,13 +210,17 @@ def train_slot_autoencoder(model: ARCSlotAutoencoder, onehot: torch.Tensor, colo
                            steps: int, lr: float = 4e-4, batch_size: int = 16, seed: int = 0,
                            progress: bool = True, desc: str = "training", progress_every: int = 25,
                            callback: Callable[[int, nn.Module], None] | None = None,
-                           callback_every: int = 0) -> torch.Tensor:
+                           callback_every: int = 0, warmup: int = 0, schedule: str = "constant",
+                           final_lr_fraction: float = 0.0, clip_norm: float | None = None) -> torch.Tensor:
     """Adam on the per-cell reconstruction loss, size-bucketed batches cropped to their extent.
 
     Args:
         onehot (N, 10, 30, 30), colours (N, 30, 30), mask (N, 30, 30): the training grids,
             on the model's device, top-left aligned.
-        steps: optimizer steps; lr: Adam learning rate (constant); seed: batch order.
+        steps: optimizer steps; lr: Adam's peak learning rate; seed: batch order.
+        warmup, schedule, final_lr_fraction: the learning rate at each step,
+            :func:`lr_at_step` (defaults: constant ``lr``).
+        clip_norm: clip the gradients' global L2 norm to this before each step (None: no clipping).
         callback: ``callback(step, model)`` after every ``callback_every`` steps, with the
             model in eval mode under ``torch.no_grad()`` (e.g. to follow metrics over training).
     Returns:
@@ -227,6 +232,8 @@ def train_slot_autoencoder(model: ARCSlotAutoencoder, onehot: torch.Tensor, colo
     heights = mask.any(2).sum(1).cpu()  # (N,) rows holding a valid cell
     widths = mask.any(1).sum(1).cpu()  # (N,)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
+    rates = [lr * lr_at_step(t, steps, warmup, schedule, final_lr_fraction) for t in range(steps)]
+    params = [p for p in model.parameters() if p.requires_grad]
     losses = torch.zeros(steps, device=dev)
     model.train()
     bar = tqdm(range(steps), desc=desc, disable=not progress, leave=False)
@@ -242,6 +249,10 @@ def train_slot_autoencoder(model: ARCSlotAutoencoder, onehot: torch.Tensor, colo
         loss = reconstruction_loss(model(x, m).log_probs, c, m)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(params, clip_norm)
+        for group in opt.param_groups:
+            group["lr"] = rates[step]
         opt.step()
         losses[step] = loss.detach()
         if progress and step % progress_every == 0:
