@@ -33,7 +33,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BASE = dict(hidden=128, batch_size=16, steps=400, lr=4e-4, warmup=0, schedule="constant", final_lr_fraction=0.0,
             clip_norm=None)
 SWEEP = {  # name: overrides of BASE (one or two changes at a time)
-    "h128_const4e-4": dict(),                                                          # today's recipe
     "h64_lr2e-3": dict(hidden=64, steps=800, lr=2e-3, warmup=50, schedule="cosine", clip_norm=1.0),
     "h64_lr1e-3": dict(hidden=64, steps=800, lr=1e-3, warmup=50, schedule="cosine", clip_norm=1.0),
     "h64_lr4e-3": dict(hidden=64, steps=800, lr=4e-3, warmup=50, schedule="cosine", clip_norm=1.0),
