@@ -10,7 +10,7 @@ from torch import nn
 
 from ..deprecation import moved_from
 from .airbench import make_airbench94_net
-from .arc_slots import ARCEncoder, ARCSlotAutoencoder, SlotOutput, reconstruction_loss, train_slot_autoencoder
+from .arc_slots import ARCEncoder, ARCSlotAutoencoder, SlotOutput, reconstruction_loss
 from .cnn import SimpleCNN
 from .csvae import CSVAE, CSVAEOutput, KLSchedule, LatentLayer, csvae_loss
 from .frames import FrameResNet18
@@ -50,7 +50,7 @@ __all__ = [
     "ARCEncoder", "ARCSlotAutoencoder", "FrameResNet18", "INTERPRETABLE_KINDS", "MLP", "MODELS", "ModelSpec",
     "RESNET_LAYERS", "SimpleCNN", "SlotAttention", "SlotOutput", "SpatialBroadcastDecoder", "backbone",
     "build_model", "gumbel_layers", "make_airbench94_net", "make_backbone", "make_model", "reconstruction_loss",
-    "train_slot_autoencoder", "with_augmax", "CSVAE", "CSVAEOutput", "KLSchedule", "LatentLayer", "csvae_loss",
+    "with_augmax", "CSVAE", "CSVAEOutput", "KLSchedule", "LatentLayer", "csvae_loss",
 ]
 
 __getattr__ = moved_from(__name__)
