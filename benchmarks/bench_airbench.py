@@ -2,7 +2,7 @@
 
 Baseline: airbench94's network and training procedure (``nblib.models.airbench``, after Keller
 Jordan's cifar10-airbench) on the same machine and the same tensors (``load_cifar10``). Under
-test: ``nblib.train_fast.fit_fast`` (device-resident data, channels_last, bf16 autocast on GPUs)
+test: ``nblib.engine.fit_fast`` (device-resident data, channels_last, bf16 autocast on GPUs)
 with the interpretable models of ``nblib.models.make_model``, at the same batch size. Reported:
 training images per second (median over runs; whitening init included for airbench, evaluation
 excluded for both), the ratio to airbench94, and test accuracies (airbench94 with its
@@ -21,8 +21,9 @@ import torch
 from nblib import describe_device, device, set_seed
 from nblib.data import load_cifar10
 from nblib.models import make_model
-from nblib.models.airbench import HYP, train_airbench94
-from nblib.train_fast import fit_fast
+from nblib.engine import train_airbench94
+from nblib.models.airbench import HYP
+from nblib.engine import fit_fast
 
 MODELS = {
     "conjdisj": dict(kind="conjdisj"),

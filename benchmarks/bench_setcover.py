@@ -24,7 +24,7 @@ import time
 import numpy as np
 import torch
 
-from nblib.hashing import greedy_set_cover, greedy_set_cover_lazy, greedy_set_cover_python
+from nblib.layers.hashing import greedy_set_cover, greedy_set_cover_lazy, greedy_set_cover_python
 from nblib.timing import benchmark_parser, start_benchmark
 
 

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nblib.gradients import GradientTracker
+from nblib.dynamics import GradientTracker
 from nblib.models import SimpleCNN
 from nblib.timing import benchmark_parser, start_benchmark
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from nblib.timing import benchmark_parser, median_time, start_benchmark
-from nblib.vae import factor_mutual_information, mu_histograms
+from nblib.latents import factor_mutual_information, mu_histograms
 
 
 def loop_mutual_information(latents: torch.Tensor, factors: torch.Tensor, bins: int = 20) -> torch.Tensor:

@@ -1,8 +1,21 @@
 """nblib: look inside neural networks and find out why training goes wrong.
 
-Subpackages: ``nblib.data`` (datasets), ``nblib.inspect`` (hooks, activation statistics,
-plots), ``nblib.models``, ``nblib.widgets``. The top level holds the run-time helpers
-every notebook starts with.
+**The rule: one package per kind of thing, never per study.** A notebook's code is found by asking
+what each piece *is*, not which notebook uses it:
+
+- building: ``data`` (datasets), ``layers`` (layers, each usable alone), ``models`` (architectures),
+  ``engine`` (the one training loop with callbacks, and every training recipe on it);
+- measuring, one package per kind of measurement: ``inspect`` (activations and feature reports, slot
+  usage; ``analyze`` reads saved feature files), ``interpret`` (input gradients and saliency metrics),
+  ``correlation`` (layer correlations and CKA), ``dynamics`` (optimiser dynamics: per-step gradient
+  and weight statistics), ``latents`` (a VAE's latent codes: KL per unit, active units, MIG),
+  ``continual`` (forgetting, replay, OOD scores, a hashing layer's slot updates);
+- on top: ``doctor`` (runs the measurements on any model), ``claims`` (the claims ledger),
+  ``widgets``, the command lines.
+
+The top level holds the run-time helpers every notebook starts with, the atomic writer and the one
+scalar logger (``nblib.scalars``). Old paths (``nblib.train``, ``nblib.train_fast``, ``nblib.vae``,
+``nblib.hashing``, ``nblib.gradients``, ``nblib.analyze``) work for one release with a warning.
 """
 from .checkpoints import CheckpointError, load_checkpoint, load_weights, save_checkpoint
 from .paths import assets_dir, data_root, save_figure

@@ -280,7 +280,7 @@ def test_reinitialised_copy_redraws_parameters_and_leaves_the_model_alone():
 def test_analyze_reads_half_and_double_feature_files(tmp_path, capsys):
     import json
 
-    from nblib.analyze import main as analyze
+    from nblib.inspect.analyze import main as analyze
     from nblib.inspect import save_features
 
     torch.manual_seed(0)

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from nblib import save_checkpoint
-from nblib.analyze import main as analyze
+from nblib.inspect.analyze import main as analyze
 from nblib.inspect.__main__ import main as inspect_cli
 from nblib.inspect.storage import save_features
 from nblib.models import build_model

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from nblib.gradients import hutchinson_diagonal, step_crossings
+from nblib.dynamics import hutchinson_diagonal, step_crossings
 
 
 class Point(nn.Module):

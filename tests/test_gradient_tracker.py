@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nblib.gradients import SCALARS, GradientTracker, TrackerCallback
-from nblib.train import Trainer
+from nblib.dynamics import GradientTracker, SCALARS, TrackerCallback
+from nblib.engine import Trainer
 
 
 class Vec(nn.Module):
@@ -193,7 +193,7 @@ def test_eager_statistics_match_the_reference_function(threads):
     """The buffered CPU path (float masks, dot products, swapped buffers) against the plain
     reference ``step_statistics`` fed the same gradients and weights: counts exactly equal,
     norms to float32 rounding; also per-layer zero counts and the NaN pattern of early steps."""
-    from nblib.gradients.stepstats import step_statistics
+    from nblib.dynamics.stepstats import step_statistics
 
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 3))

@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 
 import nblib
-from nblib.hashing import (NO_NEGATIVES, IncrementalNeuralHashing, accuracy_vs_new_slots, auroc, fit_hashing, forgetting_breakdown,
-                           match_metrics, max_norm_view, nearest_neighbour_predict, precision_on_batch, precision_thresholds, slot_input_gradients,
-                           slot_scores, slot_update, slots_needed, thresholds_in_force, update_running_thresholds)
+from nblib.layers.hashing import IncrementalNeuralHashing, NO_NEGATIVES, max_norm_view, precision_on_batch, precision_thresholds, slot_scores, thresholds_in_force, update_running_thresholds
+from nblib.continual import accuracy_vs_new_slots, auroc, forgetting_breakdown, match_metrics, nearest_neighbour_predict, slot_input_gradients, slot_update, slots_needed
+from nblib.engine import fit_hashing
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 

@@ -6,11 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nblib.hashing import (IncrementalNeuralHashing, ReplayBuffer, class_means, cover_of, fit_hashing, fit_linear_probe,
-                           fit_mahalanobis, forgetting, greedy_set_cover, greedy_set_cover_python, knn_distance_score,
-                           mahalanobis_score, max_softmax_score, nearest_class_mean_predict, select_slots, slot_selector,
-                           slot_update)
-from nblib.hashing.scores import max_norm_view
+from nblib.layers.hashing import IncrementalNeuralHashing, cover_of, greedy_set_cover, greedy_set_cover_python, select_slots, slot_selector
+from nblib.continual import ReplayBuffer, class_means, fit_mahalanobis, forgetting, knn_distance_score, mahalanobis_score, max_softmax_score, nearest_class_mean_predict, slot_update
+from nblib.engine import fit_hashing, fit_linear_probe
+from nblib.layers.hashing import max_norm_view
 
 
 def random_coverage(seed: int, m: int = 30, n: int = 40, density: float = 0.15) -> torch.Tensor:
@@ -228,7 +227,7 @@ def test_ood_scores_rank_far_inputs_higher():
 def test_accuracy_matrices_wrap_into_rows():
     import matplotlib
     matplotlib.use("Agg")
-    from nblib.hashing.plots import plot_accuracy_matrices
+    from nblib.continual.plots import plot_accuracy_matrices
     fig = plot_accuracy_matrices({f"m{i}": torch.rand(3, 3) for i in range(5)}, ["a", "b", "c"], ncols=3)
     assert len(fig.axes) == 6 and sum(ax.axison for ax in fig.axes) == 5     # 2 rows of 3, the spare one hidden
     assert len(plot_accuracy_matrices({"m": torch.rand(2, 2)}, ["a", "b"]).axes) == 1

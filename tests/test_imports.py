@@ -6,8 +6,10 @@ Checked in a fresh interpreter: in the test process other tests have long import
 import subprocess
 import sys
 
-# nblib.vae is not here yet: its __init__ imports its plots (left for the rest of issue #14)
-LIGHT = ("nblib.models", "nblib.train", "nblib.train_fast", "nblib.data", "nblib.atomic", "nblib.history")
+# every architecture, layer and training recipe, the data and the latent / continual measurements (their plots
+# load on first use)
+LIGHT = ("nblib.models", "nblib.layers", "nblib.engine", "nblib.data", "nblib.latents", "nblib.continual",
+         "nblib.atomic", "nblib.history", "nblib.scalars")
 
 
 def test_models_and_training_import_without_matplotlib_or_inspect():

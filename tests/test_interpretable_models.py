@@ -8,8 +8,10 @@ from nblib.data import LabelledImages
 from nblib.layers import AugMax, GumbelConv2d, PositiveConv2d
 from nblib.models import backbone, make_backbone, make_model, with_augmax
 from nblib.layers import augmax_scores
-from nblib.models.airbench import make_airbench94_net, train_airbench94
-from nblib.train_fast import decay_groups, evaluate, fit_fast, triangle_schedule
+from nblib.engine import train_airbench94
+from nblib.models.airbench import make_airbench94_net
+from nblib.engine import decay_groups, fit_fast, triangle_schedule
+from nblib.engine.cifar import evaluate
 
 CASES = [
     ("conjdisj", dict(), 120),

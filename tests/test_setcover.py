@@ -7,8 +7,7 @@ import random
 import pytest
 import torch
 
-from nblib.hashing import (greedy_approximation_bound, greedy_set_cover, greedy_set_cover_lazy,
-                           greedy_set_cover_python)
+from nblib.layers.hashing import greedy_approximation_bound, greedy_set_cover, greedy_set_cover_lazy, greedy_set_cover_python
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -152,7 +151,7 @@ def test_identical_picks_and_gains_on_random_instances(dev, shape, density):
 @pytest.mark.parametrize("torch_ops", [False, True])  # True: the GPU code path, run on CPU tensors
 @pytest.mark.parametrize("batch", [2, 3, 10**9])  # whole gain levels often, by default, never
 def test_level_and_single_pick_paths_agree(monkeypatch, batch, torch_ops):
-    import nblib.hashing.setcover as setcover
+    import nblib.layers.hashing.setcover as setcover
 
     monkeypatch.setattr(setcover, "BATCH", batch)
     monkeypatch.setattr(setcover, "CPU_NUMPY", not torch_ops)

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nblib import load_checkpoint
-from nblib.train import Callback, CheckpointCallback, EpochStartAnalysis, MetricsLogger, Trainer, macro_f1
+from nblib.engine import CheckpointCallback, EpochStartAnalysis, MetricsLogger, Trainer, TrainerCallback, macro_f1
 
 
 def batches(n=64, bs=16, seed=0):
@@ -91,7 +91,7 @@ def test_metrics_logger_writes_tensorboard(tmp_path, capsys):
 
 
 def test_stop_flag_ends_training():
-    class StopAfterFirstBatch(Callback):
+    class StopAfterFirstBatch(TrainerCallback):
         def on_batch_end(self, trainer):
             trainer.stop = True
 

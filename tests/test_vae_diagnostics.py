@@ -6,17 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from nblib.vae import (
-    LatentTensorBoardLogger,
-    LayerCodes,
-    active_units,
-    factor_mutual_information,
-    gaussian_kl,
-    histogram_edges,
-    loss_fluctuation,
-    mu_histograms,
-    mutual_information_gap,
-)
+from nblib.latents import LatentTensorBoardLogger, LayerCodes, active_units, factor_mutual_information, histogram_edges, loss_fluctuation, mu_histograms, mutual_information_gap
+from nblib.models.vae_encoders import gaussian_kl
 
 
 def test_gaussian_kl_standard_normal_closed_form():
@@ -151,8 +142,7 @@ def test_tensorboard_logger_writes_every_layer_including_the_last(tmp_path):
 def test_plots_draw_from_tensors():
     import matplotlib.pyplot as plt
 
-    from nblib.vae import (plot_batch_mean_vs_histogram, plot_factor_scores, plot_kl_per_unit, plot_loss_curves,
-                           plot_mu_histograms, plot_reconstruction_grid)
+    from nblib.latents import plot_batch_mean_vs_histogram, plot_factor_scores, plot_kl_per_unit, plot_loss_curves, plot_mu_histograms, plot_reconstruction_grid
 
     g = torch.Generator().manual_seed(0)
     x = torch.rand(6, 64, generator=g)
@@ -173,7 +163,7 @@ def test_plots_draw_from_tensors():
 
 
 def test_fluctuation_explained_by_a_covariate():
-    from nblib.vae import fluctuation_explained_by
+    from nblib.latents import fluctuation_explained_by
 
     g = torch.Generator().manual_seed(0)
     t = torch.arange(400, dtype=torch.float32)

@@ -15,7 +15,8 @@ import torch
 from torch import nn
 
 from ..cli import InputError
-from ..gradients import GradientTracker
+from ..engine import Callback, CancelFit, Learner, Progress
+from ..dynamics import GradientTracker
 from .findings import FIXES, Finding
 
 OPTIMIZERS = ("adam", "sgd", "adamw")
@@ -48,6 +49,19 @@ def make_optimizer(name: str, params, lr: float):
     raise InputError(f"--optimizer {name!r}: use one of {', '.join(OPTIMIZERS)}")
 
 
+class _StopWhenNotFinite(Callback):
+    """Keep every step's loss on the host (the doctor reports the curve) and stop at the first
+    non-finite one, before its backward pass."""
+
+    def __init__(self, losses: list[float]):
+        self.losses = losses
+
+    def after_loss(self, learner):
+        self.losses.append(float(learner.loss.detach()))
+        if not math.isfinite(self.losses[-1]):
+            raise CancelFit
+
+
 def train_copy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, optimizer: str = "adam",
                lr: float = 1e-3, batch_size: int = 64, loss_fn=None, seed: int = 0, device=None,
                progress: bool = True) -> TrainingResult:
@@ -56,8 +70,6 @@ def train_copy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, o
     Args:
         loss_fn: callable(model, x, y) -> scalar loss; default cross-entropy on ``model(x)``.
     """
-    from tqdm.auto import tqdm
-
     if y is None:
         raise InputError("--train-steps needs labels: pass --labels FILE (or a built-in dataset such as cifar10)")
     if y.shape[0] != x.shape[0]:
@@ -69,24 +81,27 @@ def train_copy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, o
         def loss_fn(m, xb, yb):
             return nn.functional.cross_entropy(m(xb), yb)
     gen = torch.Generator().manual_seed(seed)
-    losses = []
+    losses: list[float] = []
+
+    def minibatches(learner: Learner):
+        for _ in range(steps):
+            idx = torch.randint(0, x.shape[0], (min(batch_size, x.shape[0]),), generator=gen)
+            yield x[idx].to(device), y[idx].to(device)
+
+    def forward(learner: Learner, batch):
+        try:
+            return None, loss_fn(net, *batch)
+        except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+            raise InputError(f"the training loss failed ({exc.__class__.__name__}: {' '.join(str(exc).split())[:160]});"
+                             " check --labels (class indices for cross-entropy)") from None
+
     tracker = GradientTracker(net, opt, zero_thresh=1e-7, low_thresh=1e-5, pull_every=max(1, min(50, steps)),
                               compile=False)
     with tracker:
-        for _ in tqdm(range(steps), desc=f"training ({optimizer}, lr {lr:g})", disable=not progress, leave=False):
-            idx = torch.randint(0, x.shape[0], (min(batch_size, x.shape[0]),), generator=gen)
-            xb, yb = x[idx].to(device), y[idx].to(device)
-            opt.zero_grad(set_to_none=True)
-            try:
-                loss = loss_fn(net, xb, yb)
-            except (RuntimeError, ValueError, TypeError, IndexError) as exc:
-                raise InputError(f"the training loss failed ({exc.__class__.__name__}: {' '.join(str(exc).split())[:160]});"
-                                 " check --labels (class indices for cross-entropy)") from None
-            losses.append(float(loss.detach()))
-            if not math.isfinite(losses[-1]):
-                break
-            loss.backward()
-            opt.step()
+        Learner(net, opt, minibatches, forward=forward,
+                callbacks=[_StopWhenNotFinite(losses),
+                           Progress(f"training ({optimizer}, lr {lr:g})", unit="steps", total=steps, enabled=progress)]
+                ).fit(1)
     frame = tracker.frame()
     layer = tracker.layer_frame()
     sizes = dict(zip(tracker.layer_names, tracker.layer_sizes))

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..vae.diagnostics import active_units, gaussian_kl
+from ..latents.diagnostics import active_units
+from ..models.vae_encoders import gaussian_kl
 from .findings import FIXES, Finding
 from .probe import batches
 

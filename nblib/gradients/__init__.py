@@ -1,19 +1,5 @@
-"""Optimization insight: per-step gradient and weight dynamics of any model and optimizer."""
-from .callback import TrackerCallback
-from .curvature import READINGS, flat_grad, hutchinson_diagonal, step_crossings
-from .plots import per_epoch, plot_dynamics, plot_layer_zero_grads, plot_sign_heatmap
-from .tracker import SCALARS, GradientTracker
+"""Moved (issue #14, one axis of packages) to nblib.dynamics (optimiser dynamics);
+this path works for one release."""
+from nblib.deprecation import moved_from
 
-__all__ = [
-    "READINGS",
-    "SCALARS",
-    "GradientTracker",
-    "TrackerCallback",
-    "flat_grad",
-    "hutchinson_diagonal",
-    "per_epoch",
-    "plot_dynamics",
-    "plot_layer_zero_grads",
-    "plot_sign_heatmap",
-    "step_crossings",
-]
+__getattr__ = moved_from(__name__)

@@ -1,23 +1,5 @@
-"""Use a GradientTracker inside a :class:`nblib.train.Trainer`."""
-from __future__ import annotations
+"""Moved to nblib.dynamics.callback (issue #14, one axis of packages);
+this path works for one release."""
+from nblib.deprecation import moved_from
 
-from ..train import Callback
-from .tracker import GradientTracker
-
-
-class TrackerCallback(Callback):
-    """Attach ``tracker`` for the whole fit, add a sign-record row at the end of every epoch
-    (the last batch's gradients), and detach (flushing the buffers) when training ends."""
-
-    def __init__(self, tracker: GradientTracker):
-        self.tracker = tracker
-
-    def on_fit_start(self, trainer):
-        if not self.tracker.attached:
-            self.tracker.attach()
-
-    def on_epoch_end(self, trainer):
-        self.tracker.record_signs()
-
-    def on_fit_end(self, trainer):
-        self.tracker.detach()
+__getattr__ = moved_from(__name__)

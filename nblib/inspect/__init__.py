@@ -21,6 +21,10 @@ from .stats import (
     channel_stats,
     dead_channels,
     layer_summary,
+    masked_channel_entropy,
+    masked_dead_channels,
+    masked_mean,
+    masked_sparsity,
     sparsity,
     spatial_diversity,
     spatial_similarity,
@@ -40,14 +44,8 @@ from .thresholds import (
     Threshold,
     reinitialised_copy,
 )
-from .report import (
-    FeatureReport,
-    feature_report,
-    masked_channel_entropy,
-    masked_dead_channels,
-    masked_mean,
-    masked_sparsity,
-)
+from .report import FeatureReport, feature_report
+from .slot_metrics import arc_objects, attention_entropy, fg_ari, winning_slots
 from .slots import (
     ARC_CMAP,
     ARC_PALETTE,
@@ -74,6 +72,10 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "FeatureReport",
     "Threshold",
+    "arc_objects",
+    "attention_entropy",
+    "fg_ari",
+    "winning_slots",
     "attention_shares",
     "cell_accuracy",
     "feature_report",

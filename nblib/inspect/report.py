@@ -33,10 +33,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 
 from .hooks import NamesFilter, run_with_cache
-from .stats import DEFAULT_BINS, DEFAULT_EPS, _check, channel_entropy, spatial_diversity
+from .stats import (DEFAULT_BINS, DEFAULT_EPS, _check, _valid_positions, channel_entropy, masked_channel_entropy,
+                    masked_dead_channels, masked_mean, masked_sparsity, spatial_diversity)
 from .thresholds import (
     DEFAULT_THRESHOLDS,
     FIXED_PROFILES,
@@ -48,91 +48,6 @@ from .thresholds import (
 
 METRICS = ("sparsity", "spatial_diversity", "mean_activation", "channel_entropy", "dead_fraction")
 VERDICTS = ("ok", "low", "high", "critical", "n/a")
-
-
-def _valid_positions(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """(N, P) float weights: 1 at valid positions of each sample (all, without a mask).
-
-    A mask at another resolution than the layer is resized (nearest) to the layer's grid.
-    """
-    n, spatial = x.shape[0], x.shape[2:]
-    if mask is None:
-        return torch.ones(n, math.prod(spatial), device=x.device)
-    mask = mask.to(x.device)
-    if mask.shape[0] != n:
-        raise ValueError(f"mask has {mask.shape[0]} samples, activations {n}")
-    if tuple(mask.shape[1:]) != tuple(spatial):
-        if mask.dim() != len(spatial) + 1 or len(spatial) not in (1, 2, 3):
-            raise ValueError(f"mask of shape {tuple(mask.shape)} does not fit activations {tuple(x.shape)}: "
-                             "pass (N, *spatial) at the input's or the layer's resolution")
-        mask = F.interpolate(mask[:, None].float(), size=spatial, mode="nearest")[:, 0] > 0.5
-    return mask.reshape(n, -1).float()
-
-
-def _valid_values(x: torch.Tensor, mask: torch.Tensor | None):
-    """The values at valid positions only, so that no metric pays for (or sees) padding.
-
-    Returns:
-        values (V, C) (one row per valid position of any sample), sample (V,) int64 index
-        of each row's sample, and n_valid (N,) valid positions per sample.
-    """
-    n, c = x.shape[:2]
-    v = x.flatten(2)  # (N, C, P)
-    if mask is None:
-        sample = torch.arange(n, device=x.device).repeat_interleave(v.shape[2])  # (N*P,)
-        return v.transpose(1, 2).reshape(-1, c), sample, torch.full((n,), v.shape[2], device=x.device)
-    keep = _valid_positions(x, mask) > 0  # (N, P)
-    sample, position = keep.nonzero(as_tuple=True)  # (V,) each
-    return v[sample, :, position], sample, keep.sum(1)  # (V, C)
-
-
-def _per_sample_sum(values: torch.Tensor, sample: torch.Tensor, n: int) -> torch.Tensor:
-    """(N,) sum over the rows (and columns) of ``values`` (V, C) belonging to each sample."""
-    return torch.zeros(n, device=values.device).index_add_(0, sample, values.float().sum(1))
-
-
-def masked_sparsity(x: torch.Tensor, mask: torch.Tensor | None = None, eps: float = DEFAULT_EPS) -> torch.Tensor:
-    """(N,) fraction of values with |a| <= eps over channels and valid positions of each sample."""
-    x = _check(x, spatial=True)
-    values, sample, n_valid = _valid_values(x, mask)
-    inactive = _per_sample_sum(values.abs() <= eps, sample, x.shape[0])
-    return inactive / (n_valid * x.shape[1]).clamp_min(1)
-
-
-def masked_mean(x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """(N,) mean value over channels and valid positions of each sample."""
-    x = _check(x, spatial=True)
-    values, sample, n_valid = _valid_values(x, mask)
-    return _per_sample_sum(values, sample, x.shape[0]) / (n_valid * x.shape[1]).clamp_min(1)
-
-
-def masked_channel_entropy(x: torch.Tensor, mask: torch.Tensor | None = None, bins: int = DEFAULT_BINS) -> torch.Tensor:
-    """(N, C) entropy in bits of each channel's ``bins``-bin histogram over a sample's valid positions.
-
-    Bins span the channel's min..max over those positions; a constant channel has entropy 0.
-    Without a mask it equals :func:`~nblib.inspect.stats.channel_entropy`.
-    """
-    x = _check(x, spatial=True)
-    n, c = x.shape[:2]
-    values, sample, n_valid = _valid_values(x, mask)  # (V, C), (V,), (N,)
-    rows = sample[:, None].expand_as(values)
-    lo = torch.full((n, c), math.inf, device=x.device, dtype=values.dtype).scatter_reduce(0, rows, values, "amin")  # (N, C)
-    hi = torch.full((n, c), -math.inf, device=x.device, dtype=values.dtype).scatter_reduce(0, rows, values, "amax")
-    span = (hi - lo).clamp_min(torch.finfo(values.dtype).tiny)
-    idx = ((values - lo[sample]) / span[sample] * bins).nan_to_num(0).long().clamp_(0, bins - 1)  # (V, C) bin
-    flat = (rows * c + torch.arange(c, device=x.device)) * bins + idx  # (V, C) index into (N, C, bins)
-    counts = torch.bincount(flat.flatten(), minlength=n * c * bins).view(n, c, bins).float()
-    p = counts / n_valid[:, None, None].clamp_min(1)
-    return -(p * torch.log2(p.clamp_min(1e-30))).sum(-1)
-
-
-def masked_dead_channels(x: torch.Tensor, mask: torch.Tensor | None = None, eps: float = DEFAULT_EPS) -> torch.Tensor:
-    """(C,) bool: channels with |a| <= eps at every valid position of every sample."""
-    x = _check(x)
-    if x.dim() == 2:
-        return ~(x.abs() > eps).any(0)
-    values, _, _ = _valid_values(x, mask)
-    return ~(values.abs() > eps).any(0)
 
 
 def layer_metrics(x: torch.Tensor, mask: torch.Tensor | None = None, eps: float = DEFAULT_EPS,

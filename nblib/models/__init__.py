@@ -1,4 +1,6 @@
-"""Models by name, for the command-line tools (``--model NAME``) and the notebooks."""
+"""Architectures: every model nblib builds, and models by name for the command-line tools (``--model NAME``).
+
+Their training recipes are in :mod:`nblib.engine`."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -6,9 +8,11 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from .airbench import make_airbench94_net, train_airbench94
-from .arc_slots import ARCEncoder, ARCSlotAutoencoder, SlotOutput, reconstruction_loss, train_slot_autoencoder
+from ..deprecation import moved_from
+from .airbench import make_airbench94_net
+from .arc_slots import ARCEncoder, ARCSlotAutoencoder, SlotOutput, reconstruction_loss
 from .cnn import SimpleCNN
+from .csvae import CSVAE, CSVAEOutput, KLSchedule, LatentLayer, csvae_loss
 from .frames import FrameResNet18
 from .interpretable import KINDS as INTERPRETABLE_KINDS, backbone, gumbel_layers, make_backbone, make_model, with_augmax
 from .mlp import MLP
@@ -47,6 +51,8 @@ __all__ = [
     "ARCEncoder", "ARCSlotAutoencoder", "FrameResNet18", "INTERPRETABLE_KINDS", "MLP", "MODELS", "MULTISCALE_BRANCHES", "ModelSpec",
     "RESNET_LAYERS", "SimpleCNN", "SlotAttention", "SlotOutput", "SpatialBroadcastDecoder", "backbone",
     "build_model", "gumbel_layers", "make_airbench94_net", "make_backbone", "make_model", "make_multiscale_model",
-    "reconstruction_loss", "representation_layers",
-    "train_airbench94", "train_slot_autoencoder", "with_augmax",
+    "reconstruction_loss", "representation_layers", "with_augmax", "CSVAE", "CSVAEOutput", "KLSchedule", "LatentLayer",
+    "csvae_loss",
 ]
+
+__getattr__ = moved_from(__name__)

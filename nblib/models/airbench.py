@@ -1,4 +1,4 @@
-"""airbench94: the fast CIFAR-10 reference network and training procedure, on nblib's tensors.
+"""airbench94: the fast CIFAR-10 reference network (its training procedure: :mod:`nblib.engine.airbench`).
 
 Re-implemented after Keller Jordan's cifar10-airbench, ``airbench94.py``
 (https://github.com/KellerJordan/cifar10-airbench, MIT licence; 94.01% mean test accuracy in
@@ -20,17 +20,12 @@ On the JPEG re-encoded CIFAR-10 of this repository's data root the reference rea
 """
 from __future__ import annotations
 
-import math
-import time
-from dataclasses import dataclass, field
-
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from ..data import CIFAR10_MEAN, CIFAR10_STD, LabelledImages, batch_flip_lr, batch_translate, normalise_images
-from ..runtime import device as resolve_device
+from ..data import CIFAR10_MEAN, CIFAR10_STD, normalise_images
+from ..deprecation import moved_from
 
 HYP = dict(
     epochs=9.9, batch_size=1024, lr=11.5, momentum=0.85, weight_decay=0.0153, bias_scaler=64.0,
@@ -128,7 +123,7 @@ def init_whitening(layer: nn.Conv2d, images: torch.Tensor, eps: float = 5e-4) ->
     layer.weight.copy_(torch.cat([filters, -filters]).to(layer.weight.dtype))
 
 
-def _normalise(images: torch.Tensor, device, dtype) -> torch.Tensor:
+def normalise_inputs(images: torch.Tensor, device, dtype) -> torch.Tensor:
     """CIFAR-10 normalisation computed in fp32 and only then cast (to fp16 on CUDA, as the reference)."""
     return normalise_images(images, CIFAR10_MEAN, CIFAR10_STD, dtype=torch.float32, device=device).to(dtype)
 
@@ -152,136 +147,4 @@ def tta_logits(net: nn.Module, x: torch.Tensor, level: int = 2, batch: int = 200
     return torch.cat(outs)
 
 
-@dataclass
-class AirbenchResult:
-    """test_accuracy (with TTA), test_accuracy_no_tta, train_seconds (training steps incl. whitening
-    init, synchronised), images_per_second, steps, train_loss (mean label-smoothed cross-entropy per
-    training image, one value per epoch: what the regression pins compare), test_accuracy_history
-    (accuracy without TTA after each epoch, only with ``eval_every_epoch``), net (the trained
-    network in eval mode: normalised images -> logits, for gradient readings)."""
-
-    test_accuracy: float
-    test_accuracy_no_tta: float
-    train_seconds: float
-    images_per_second: float
-    steps: int
-    train_loss: list[float] = field(default_factory=list)
-    test_accuracy_history: list[float] = field(default_factory=list)
-    net: nn.Module | None = field(default=None, repr=False)
-
-
-def train_airbench94(
-    train: LabelledImages,
-    test: LabelledImages,
-    epochs: float = HYP["epochs"],
-    batch_size: int = HYP["batch_size"],
-    device="auto",
-    dtype: torch.dtype | None = None,
-    tta_level: int = 2,
-    seed: int = 0,
-    progress: bool = True,
-    eval_every_epoch: bool = False,
-) -> AirbenchResult:
-    """Train airbench94 on ``train`` and evaluate on ``test``.
-
-    Args:
-        train, test: LabelledImages with uint8 (or [0, 1] float) (N, 3, 32, 32) images.
-        epochs, batch_size: the reference's 9.9 and 1024 by default (lr and weight decay are
-            per 1024 examples, so other batch sizes keep their meaning).
-        dtype: network/data dtype; default fp16 on CUDA (the reference), fp32 elsewhere.
-        tta_level: test-time augmentation, see :func:`tta_logits`.
-        seed: seeds torch (initialisation, shuffling, augmentation).
-        eval_every_epoch: also record the test accuracy without TTA after each epoch (outside the timing).
-    Returns:
-        :class:`AirbenchResult`.
-    """
-    dev = resolve_device(device)
-    dtype = dtype or (torch.float16 if dev.type == "cuda" else torch.float32)
-    torch.manual_seed(seed)
-    n_classes = int(max(train.labels.max(), test.labels.max())) + 1
-    x_train = _normalise(train.images, dev, dtype)
-    y_train = train.labels.to(dev)
-    x_test, y_test = _normalise(test.images, dev, dtype), test.labels.to(dev)
-    if dev.type == "cuda":
-        x_train = x_train.contiguous(memory_format=torch.channels_last)
-        x_test = x_test.contiguous(memory_format=torch.channels_last)
-    steps_per_epoch = x_train.shape[0] // batch_size
-    if steps_per_epoch == 0:
-        raise ValueError(f"batch_size {batch_size} is larger than the training set ({x_train.shape[0]} images)")
-    total_steps = math.ceil(steps_per_epoch * epochs)
-
-    m = HYP["momentum"]
-    kilostep = 1024 * (1 + 1 / (1 - m))
-    lr = HYP["lr"] / kilostep
-    wd = HYP["weight_decay"] * batch_size / kilostep
-    lr_bias = lr * HYP["bias_scaler"]
-    net = make_airbench94_net(n_classes, dev, dtype)
-    norm_biases = [p for n, p in net.named_parameters() if "norm" in n and p.requires_grad]
-    others = [p for n, p in net.named_parameters() if "norm" not in n and p.requires_grad]
-    opt = torch.optim.SGD([dict(params=norm_biases, lr=lr_bias, weight_decay=wd / lr_bias),
-                           dict(params=others, lr=lr, weight_decay=wd / lr)], momentum=m, nesterov=True)
-    peak = int(0.23 * total_steps)
-
-    def schedule(step: int) -> float:  # triangle 0.2 -> 1 (at 23%) -> 0.07
-        if step < peak:
-            return 0.2 + 0.8 * step / max(peak, 1)
-        return 1.0 + (0.07 - 1.0) * (step - peak) / max(total_steps - peak, 1)
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
-    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
-
-    sync()
-    t0 = time.perf_counter()
-    init_whitening(net.whiten, x_train[:5000])
-    sync()
-    seconds = time.perf_counter() - t0
-
-    flipped = batch_flip_lr(x_train)  # the one random flip; odd epochs flip everything
-    ema: list[torch.Tensor] | None = None
-    step, train_loss, history = 0, [], []
-    for epoch in tqdm(range(math.ceil(epochs)), desc="airbench94", disable=not progress, leave=False):
-        net.whiten.bias.requires_grad_(epoch < HYP["whiten_bias_epochs"])
-        sync()
-        t0 = time.perf_counter()
-        images = batch_translate(flipped, HYP["translate"])
-        if epoch % 2 == 1:
-            images = images.flip(-1)
-        order = torch.randperm(images.shape[0], device=dev)
-        loss_sum, seen = torch.zeros((), device=dev), 0  # summed on the device, read once per epoch
-        net.train()
-        for i in range(steps_per_epoch):
-            if step >= total_steps:
-                break
-            idx = order[i * batch_size:(i + 1) * batch_size]
-            out = net(images[idx])
-            loss = F.cross_entropy(out.float(), y_train[idx], label_smoothing=HYP["label_smoothing"],
-                                   reduction="sum")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            loss_sum += loss.detach()
-            seen += idx.shape[0]
-            step += 1
-            if epoch >= HYP["ema_start_epochs"] and step % HYP["ema_every"] == 0:
-                state = [v for v in net.state_dict().values() if v.dtype in (torch.float16, torch.float32)]
-                if ema is None:
-                    ema = [v.detach().clone() for v in state]
-                else:
-                    rho = HYP["ema_decay_base"] ** HYP["ema_every"] * (step / total_steps) ** HYP["ema_decay_pow"]
-                    torch._foreach_lerp_(ema, state, 1 - rho)
-                    torch._foreach_copy_(state, ema)  # Lookahead: the net continues from the average
-        if ema is not None:
-            state = [v for v in net.state_dict().values() if v.dtype in (torch.float16, torch.float32)]
-            torch._foreach_copy_(state, ema)
-        sync()
-        seconds += time.perf_counter() - t0
-        train_loss.append((loss_sum / max(seen, 1)).item())  # after the timing: the read is not training
-        if eval_every_epoch:
-            net.eval()
-            history.append((tta_logits(net, x_test, 0).argmax(1) == y_test).float().mean().item())
-    net.eval()
-    acc_plain = (tta_logits(net, x_test, 0).argmax(1) == y_test).float().mean().item()
-    acc_tta = acc_plain if tta_level == 0 else (tta_logits(net, x_test, tta_level).argmax(1) == y_test).float().mean().item()
-    return AirbenchResult(acc_tta, acc_plain, seconds, step * batch_size / max(seconds, 1e-9), step, train_loss,
-                          history, net)
+__getattr__ = moved_from(__name__)
