@@ -192,10 +192,10 @@ MOVED: dict[str, dict[str, str]] = {
         "CIFAR10_STD": "nblib.engine.cifar",
         "FitResult": "nblib.engine.cifar",
         "decay_groups": "nblib.engine.cifar",
-        "evaluate": "nblib.engine.cifar",
+        "evaluate": "nblib.engine.cifar:accuracy",
         "fit_fast": "nblib.engine.cifar",
         "fit_seeds": "nblib.engine.cifar",
-        "triangle_schedule": "nblib.engine.cifar",
+        "triangle_schedule": "nblib.engine.schedules",
     },
     "nblib.vae": {
         "CSVAE": "nblib.models.csvae",

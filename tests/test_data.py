@@ -180,6 +180,22 @@ def test_translate_shifts_by_known_offsets():
         assert torch.equal(y[i], padded[i, :, dy[i] : dy[i] + 5, dx[i] : dx[i] + 5])
 
 
+@pytest.mark.parametrize("pad", [1, 2, 3])
+def test_translate_matches_the_per_pixel_gather(pad):
+    # reference: the gather the crop loop replaced (same generator draws, so identical output)
+    x = torch.randn(300, 3, 8, 9)
+    y = batch_translate(x, pad, torch.Generator().manual_seed(pad))
+    g = torch.Generator().manual_seed(pad)
+    n, c, h, w = x.shape
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=g)
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=g)
+    padded = torch.nn.functional.pad(x, (pad,) * 4, mode="reflect")
+    rows = (dy[:, None] + torch.arange(h))[:, None, :, None]
+    cols = (dx[:, None] + torch.arange(w))[:, None, None, :]
+    ref = padded[torch.arange(n)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols]
+    assert torch.equal(y, ref)
+
+
 def test_gpu_batch_loader_batches_normalises_and_augments():
     from nblib.data import LabelledImages
 

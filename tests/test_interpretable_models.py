@@ -11,7 +11,7 @@ from nblib.layers import augmax_scores
 from nblib.engine import train_airbench94
 from nblib.models.airbench import make_airbench94_net
 from nblib.engine import decay_groups, fit_fast, triangle_schedule
-from nblib.engine.cifar import evaluate
+from nblib.engine.cifar import accuracy
 
 CASES = [
     ("conjdisj", dict(), 120),
@@ -90,7 +90,7 @@ def test_fit_fast_learns_a_trivial_task_and_anneals_gumbel():
     assert res.steps == 16 and len(res.train_loss) == 4 and len(res.test_accuracy_history) == 4
     assert res.test_accuracy > 0.9 and res.images_per_second > 0
     assert model.conv3.tau == pytest.approx(0.2) and model.conv3.logit_scale == pytest.approx(5.0)
-    assert evaluate(model, data) == pytest.approx(res.test_accuracy)
+    assert accuracy(model, data) == pytest.approx(res.test_accuracy)
     with pytest.raises(ValueError, match="batch_size"):
         fit_fast(make_model("directional", 2), data, epochs=1, batch_size=1000, progress=False)
 

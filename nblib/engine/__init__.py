@@ -13,11 +13,11 @@ from .callbacks import (Autocast, EpochEval, GradClip, GumbelAnneal, LossMeter, 
 from .learner import EVENTS, Callback, CancelBatch, CancelEpoch, CancelFit, Learner, default_forward
 from ..scalars import ScalarLogger
 from .trainer import CheckpointCallback, EpochStartAnalysis, MetricsLogger, Trainer, TrainerCallback, macro_f1
-from .cifar import FitResult, decay_groups, fit_fast, fit_seeds, triangle_schedule
+from .cifar import FitResult, accuracy, decay_groups, fit_fast, fit_seeds
 from .airbench import AirbenchResult, LookaheadEMA, train_airbench94
 from .csvae import VAEHistory, train_csvae
 from .hashing import fit_hashing, fit_linear_probe
-from .schedules import lr_at_step, tail_change
+from .schedules import lr_at_step, tail_change, triangle_schedule
 from .slots import train_slot_autoencoder
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "Trainer",
     "TrainerCallback",
     "VAEHistory",
+    "accuracy",
     "autocast_context",
     "batch_size",
     "decay_groups",

@@ -23,7 +23,9 @@ from ..data import CIFAR10_MEAN, CIFAR10_STD, GpuBatchLoader, LabelledImages
 from ..layers import GumbelConv2d
 from ..runtime import device as resolve_device, set_seed
 from .callbacks import Autocast, EpochEval, GumbelAnneal, LossMeter, Progress, Scheduler, Timer, autocast_context
+from ..deprecation import moved
 from .learner import Learner
+from .schedules import triangle_schedule
 
 
 @dataclass
@@ -76,20 +78,8 @@ def decay_groups(model: nn.Module, weight_decay: float, lr: float | None = None,
     return [g for g in groups if g["params"]]
 
 
-def triangle_schedule(total_steps: int, warmup: float = 0.2, floor: float = 0.0):
-    """Learning-rate factor: linear warm-up from ``floor`` to 1 over ``warmup`` of training, linear decay to ``floor``."""
-    peak = max(1, int(warmup * total_steps))
-
-    def factor(step: int) -> float:
-        if step < peak:
-            return floor + (1 - floor) * step / peak
-        return floor + (1 - floor) * max(0.0, (total_steps - step) / max(1, total_steps - peak))
-
-    return factor
-
-
 @torch.no_grad()
-def evaluate(model: nn.Module, data: LabelledImages | GpuBatchLoader, batch_size: int = 1000,
+def accuracy(model: nn.Module, data: LabelledImages | GpuBatchLoader, batch_size: int = 1000,
              device="auto", bf16: bool | None = None) -> float:
     """Accuracy of ``model`` (eval mode) on ``data``; one host read at the end.
 
@@ -175,7 +165,7 @@ def fit_fast(
     total_steps = math.ceil(epochs * len(loader))
     opt = torch.optim.AdamW(decay_groups(model, weight_decay, lr, scalar_lr_mult), lr=lr, betas=(0.9, 0.99))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, triangle_schedule(total_steps, warmup))
-    curve = EpochEval(lambda learner: evaluate(model, test_loader, bf16=bf16))
+    curve = EpochEval(lambda learner: accuracy(model, test_loader, bf16=bf16))
     callbacks = [Timer(), Autocast(dev, bf16), GumbelAnneal(total_steps, gumbel_tau, gumbel_logit_scale),
                  Scheduler(sched), LossMeter(), Progress("epochs", enabled=progress)]
     if eval_every_epoch and test_loader is not None:
@@ -188,7 +178,7 @@ def fit_fast(
     result.steps, result.train_seconds = step, seconds
     result.images_per_second = step * batch_size / max(seconds, 1e-9)
     if test_loader is not None:
-        result.test_accuracy = evaluate(model, test_loader, bf16=bf16)
+        result.test_accuracy = accuracy(model, test_loader, bf16=bf16)
     model.eval()
     return result
 
@@ -218,3 +208,7 @@ def fit_seeds(
         results.append(fit_fast(model, train, test, seed=seed, **fit_kwargs))
         first = model if first is None else first
     return results, first
+
+
+# ``evaluate`` was renamed: it measures accuracy, and nblib.latents.evaluate is another thing (issue #14).
+__getattr__ = moved(__name__, None, {"evaluate": "nblib.engine.cifar:accuracy"})

@@ -1,7 +1,12 @@
-"""Training-recipe helpers: a learning-rate schedule with linear warm-up, and a plateau check.
+"""Training-recipe helpers: the learning-rate schedules of the recipes, and a plateau check.
 
-    lr_at_step(step, steps, warmup=50, schedule="cosine")   # multiplier of the peak rate
+    lr_at_step(step, steps, warmup=50, schedule="cosine")   # multiplier of the peak rate (ARC recipe)
+    triangle_schedule(total_steps, warmup=0.2)(step)        # warm-up/decay triangle (fit_fast)
     tail_change(losses)                                     # relative drop over the last 10% of steps
+
+The two schedule shapes differ in where they start and end (``lr_at_step`` warms up from 1/warmup and
+reaches ``final_fraction`` at the last step; the triangle starts at ``floor`` and reaches it one step
+after the last); each recipe's regression pin holds its numbers.
 """
 from __future__ import annotations
 
@@ -30,6 +35,18 @@ def lr_at_step(step: int, steps: int, warmup: int = 0, schedule: str = "constant
     progress = min(max((step - warmup) / span, 0.0), 1.0)  # 0 after warm-up .. 1 at the last step
     shape = 0.5 * (1 + math.cos(math.pi * progress)) if schedule == "cosine" else 1 - progress
     return final_fraction + (1 - final_fraction) * shape
+
+
+def triangle_schedule(total_steps: int, warmup: float = 0.2, floor: float = 0.0):
+    """Learning-rate factor: linear warm-up from ``floor`` to 1 over ``warmup`` of training, linear decay to ``floor``."""
+    peak = max(1, int(warmup * total_steps))
+
+    def factor(step: int) -> float:
+        if step < peak:
+            return floor + (1 - floor) * step / peak
+        return floor + (1 - floor) * max(0.0, (total_steps - step) / max(1, total_steps - peak))
+
+    return factor
 
 
 def tail_change(values, tail: float = 0.1, window: float = 0.05) -> float:
