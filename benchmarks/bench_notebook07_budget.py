@@ -5,7 +5,7 @@ Notebook 07 gives every model the same training time (``budget_seconds``) by fix
 training time is ``ceil(epochs) * per_epoch + epochs * 50,000 / rate``: a fixed cost per epoch (the loader
 augments the whole training set at the start of each epoch) and a per-image cost. A single short run
 charges the fixed cost to a few images and underestimates the rate several-fold (this script did that
-before: 204 images/s for the directional model instead of about 1,200), so each model is timed at two
+before: 204 images/s for the directional model instead of about 870), so each model is timed at two
 lengths within one epoch and both costs are solved for. Run it on the machine (and the load) the notebook
 will run on:
 
