@@ -9,6 +9,7 @@ training loop.
 """
 from .callbacks import (Autocast, EpochEval, GradClip, GumbelAnneal, LossMeter, Progress, Scheduler, StepLosses,
                         Timer, autocast_context, batch_size)
+from .batches import random_batches, shuffled_batches
 from .learner import EVENTS, Callback, CancelBatch, CancelEpoch, CancelFit, Learner, default_forward
 from ..scalars import ScalarLogger
 from .trainer import CheckpointCallback, EpochStartAnalysis, MetricsLogger, Trainer, TrainerCallback, macro_f1
@@ -52,6 +53,8 @@ __all__ = [
     "fit_linear_probe",
     "fit_seeds",
     "macro_f1",
+    "random_batches",
+    "shuffled_batches",
     "train_airbench94",
     "train_csvae",
     "triangle_schedule",
