@@ -1,7 +1,7 @@
 """Where every name moved by issue #14 (one axis of packages) went: old module -> {name: new place}.
 
 A new place is ``"package.module"`` or ``"package.module:new_name"`` (renamed too). The names are the
-public names the old modules had at commit 119c539, read from the modules themselves, so nothing that
+public names the old modules had at commit 119c539 (the ARC recipe's: at cf7fd8d), read from the modules themselves, so nothing that
 could be imported then is lost. Each old module serves its names from here with a DeprecationWarning
 (:func:`nblib.deprecation.moved_from`); ``tests/test_package_axis.py`` checks every entry.
 """
@@ -165,6 +165,15 @@ MOVED: dict[str, dict[str, str]] = {
     },
     "nblib.models": {
         "train_airbench94": "nblib.engine",
+        "train_slot_autoencoder": "nblib.engine.slots",
+    },
+    "nblib.models.arc_slots": {
+        "train_slot_autoencoder": "nblib.engine.slots",
+    },
+    "nblib.models.recipe": {
+        "SCHEDULES": "nblib.engine.schedules",
+        "lr_at_step": "nblib.engine.schedules",
+        "tail_change": "nblib.engine.schedules",
     },
     "nblib.models.airbench": {
         "AirbenchResult": "nblib.engine.airbench",

@@ -116,6 +116,10 @@ def test_airbench94_net_shapes_and_one_step():
     res = train_airbench94(data, data, epochs=1, batch_size=16, device="cpu", dtype=torch.float32,
                            tta_level=0, progress=False)
     assert res.steps == 2 and 0.0 <= res.test_accuracy <= 1.0 and res.images_per_second > 0
+    res2 = train_airbench94(data, data, epochs=2, batch_size=16, device="cpu", dtype=torch.float32,
+                            tta_level=0, progress=False, eval_every_epoch=True)
+    assert len(res2.test_accuracy_history) == 2 and res2.test_accuracy_history[-1] == res2.test_accuracy_no_tta
+    assert not res2.net.training and res2.net(torch.randn(2, 3, 32, 32)).shape == (2, 2)
 
 
 def test_with_augmax_shares_weights_and_dominates_the_plain_scores():

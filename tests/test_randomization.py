@@ -128,3 +128,22 @@ def test_a_score_that_measures_learning_drops_under_randomisation():
     t, r = [mean_scores(gradient_scores(st.model, None, x, n_noise=3)) for st in cascading_randomization(trained, fresh)]
     assert t["class specificity"] == pytest.approx(2.0) and r["class specificity"] < 1.6
     assert t["class stability"] == pytest.approx(1.0) and r["class stability"] == pytest.approx(1.0)
+
+
+def test_randomize_dotted_submodules_of_a_multiscale_model():
+    from nblib.models.multiscale import make_multiscale_model, representation_layers
+    torch.manual_seed(0)
+    fresh = make_multiscale_model(3, ("global", "window"), width=8, units_per_class=4)
+    torch.manual_seed(1)
+    model = make_multiscale_model(3, ("global", "window"), width=8, units_per_class=4)
+    names = representation_layers(model)
+    assert names == ["merge.branches.0.conv2", "merge.branches.0.bn2", "merge.branches.1.conv2",
+                     "merge.branches.1.bn2", "smpool", "scale"]
+    out = randomize_layers(model, names, fresh)
+    got, trained, ref = out.state_dict(), model.state_dict(), fresh.state_dict()
+    for k in ref:   # the named layers come from fresh, everything else (conv1, every bn1) stays trained
+        src = ref if any(k.startswith(n + ".") for n in names) else trained
+        assert torch.equal(got[k], src[k]), k
+    assert any(not torch.equal(trained[k], ref[k]) for k in ref if k.startswith("conv1"))
+    with pytest.raises(KeyError):
+        randomize_layers(model, ["merge.branches.5.conv2"], fresh)

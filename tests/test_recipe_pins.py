@@ -94,8 +94,9 @@ def airbench_recipe(lr_scale: float = 1.0) -> float:
 
 
 def slot_autoencoder_recipe(lr_scale: float = 1.0) -> float:
-    """nblib.models.arc_slots.train_slot_autoencoder: tiny model, 4 steps on 8 toy grids -> loss at step 4."""
-    from nblib.models.arc_slots import ARCSlotAutoencoder, train_slot_autoencoder
+    """nblib.engine.train_slot_autoencoder: tiny model, 4 steps on 8 toy grids -> loss at step 4."""
+    from nblib.engine import train_slot_autoencoder
+    from nblib.models.arc_slots import ARCSlotAutoencoder
 
     g = _generator(0)
     sizes = torch.randint(2, 7, (8, 2), generator=g)
@@ -229,6 +230,29 @@ def fit_hashing_frozen_recipe(lr_scale: float = 1.0) -> float:
     return sum(h["loss"] for h in history) + 1e-3 * sum(h["slots"] + h["added"] + h["pruned"] for h in history)
 
 
+def slot_autoencoder_scheduled_recipe(lr_scale: float = 1.0) -> float:
+    """train_slot_autoencoder with notebook 01's recipe options: warm-up, cosine decay, clipping, a callback
+    every 2 steps (eval mode), 6 steps -> sum of the losses + the callback's readings."""
+    from nblib.engine import train_slot_autoencoder
+    from nblib.models.arc_slots import ARCSlotAutoencoder
+
+    g = _generator(1)
+    sizes = torch.randint(2, 7, (12, 2), generator=g)
+    side = torch.arange(30)
+    mask = (side[None, :, None] < sizes[:, 0, None, None]) & (side[None, None, :] < sizes[:, 1, None, None])
+    colours = torch.randint(0, 10, (12, 30, 30), generator=g) * mask
+    onehot = F.one_hot(colours, 10).permute(0, 3, 1, 2).float() * mask[:, None]
+    torch.manual_seed(0)
+    model = ARCSlotAutoencoder(num_slots=2, hidden=8, depth=1, slot_dim=8, decoder_hidden=8)
+    seen = []
+    losses = train_slot_autoencoder(model, onehot, colours, mask, steps=6, lr=3e-3 * lr_scale, batch_size=4, progress=False,
+                                    warmup=2, schedule="cosine", final_lr_fraction=0.1, clip_norm=0.5,
+                                    callback=lambda step, m: seen.append(step + float(m.encoder.blocks[0].conv.weight.sum())),
+                                    callback_every=2)
+    assert len(seen) == 3
+    return losses.sum().item() + sum(seen)
+
+
 RECIPES = {
     "trainer": trainer_recipe,
     "fit_fast": fit_fast_recipe,
@@ -243,6 +267,7 @@ RECIPES = {
     "train_csvae_cosine": csvae_cosine_recipe,
     "trainer_stop": trainer_stop_recipe,
     "fit_hashing_frozen": fit_hashing_frozen_recipe,
+    "train_slot_autoencoder_scheduled": slot_autoencoder_scheduled_recipe,
 }
 
 #: today's values (recorded on commit 8a863f8's code, CPU, float32)
@@ -261,6 +286,8 @@ PINS = {
     "train_csvae_cosine": 1.1407358050346375,
     "trainer_stop": 2.087618887424469,
     "fit_hashing_frozen": 0.26343627508481343,
+    # notebook 01's recipe options (issue #15), recorded on cf7fd8d's loop before it moved onto the engine
+    "train_slot_autoencoder_scheduled": 24.891238033771515,
 }
 
 

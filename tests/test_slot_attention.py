@@ -6,8 +6,9 @@ import torch
 from torch import nn
 
 from nblib.inspect import Inspector
+from nblib.engine import train_slot_autoencoder
 from nblib.models.arc_slots import (ARCEncoder, ARCSlotAutoencoder, bucketed_batches, crop_to_extent,
-                                    evaluate_slot_autoencoder, reconstruction_loss, train_slot_autoencoder)
+                                    evaluate_slot_autoencoder, reconstruction_loss)
 from nblib.models.slot_attention import SlotAttention, SpatialBroadcastDecoder, grid_coordinates
 
 
@@ -215,3 +216,56 @@ def test_training_callback_runs_in_eval_mode_every_n_steps():
     train_slot_autoencoder(model, onehot, colours, mask, steps=5, batch_size=4, progress=False, callback_every=2,
                            callback=lambda step, m: seen.append((step, m.training, torch.is_grad_enabled())))
     assert seen == [(2, False, False), (4, False, False)]
+
+
+def test_lr_schedule_warmup_cosine_linear_and_default_constant():
+    from nblib.engine import lr_at_step
+
+    assert [lr_at_step(t, 10) for t in range(10)] == [1.0] * 10  # the default: constant
+    warm = [lr_at_step(t, 100, warmup=4, schedule="cosine") for t in range(100)]
+    assert warm[:4] == [0.25, 0.5, 0.75, 1.0]
+    assert warm[-1] == pytest.approx(0.0, abs=1e-12)
+    assert warm[4 + 95 // 2] == pytest.approx(0.5 * (1 + math.cos(math.pi * (95 // 2) / 95)))
+    lin = [lr_at_step(t, 11, schedule="linear", final_fraction=0.1) for t in range(11)]
+    assert lin[0] == 1.0 and lin[-1] == pytest.approx(0.1) and lin[5] == pytest.approx(0.55)
+    assert all(a >= b for a, b in zip(warm[4:], warm[5:]))  # monotone after warm-up
+    with pytest.raises(ValueError):
+        lr_at_step(0, 10, schedule="step")
+
+
+def test_train_applies_schedule_and_clipping():
+    """A planted check: the optimizer sees the scheduled rate, and clipping bounds the update."""
+    from nblib.engine import lr_at_step
+
+    onehot, colours, mask = toy_grids(n=8)
+    seen = []
+
+    class Spy(torch.optim.Adam):
+        def step(self, closure=None):
+            seen.append(self.param_groups[0]["lr"])
+            norms.append(torch.sqrt(sum((p.grad ** 2).sum() for p in self.param_groups[0]["params"]
+                                        if p.grad is not None)).item())
+            return super().step(closure)
+
+    norms: list[float] = []
+    torch.manual_seed(0)
+    model = ARCSlotAutoencoder(num_slots=2, hidden=8, depth=1, slot_dim=8, decoder_hidden=8)
+    real = torch.optim.Adam
+    torch.optim.Adam = Spy
+    try:
+        train_slot_autoencoder(model, onehot, colours, mask, steps=6, lr=1e-2, batch_size=4, progress=False,
+                               warmup=2, schedule="linear", clip_norm=1e-3)
+    finally:
+        torch.optim.Adam = real
+    assert seen == pytest.approx([1e-2 * lr_at_step(t, 6, 2, "linear") for t in range(6)])
+    assert max(norms) <= 1e-3 * (1 + 1e-4)
+
+
+def test_tail_change_known_answers():
+    from nblib.engine import tail_change
+
+    assert tail_change([1.0] * 100) == 0.0
+    falling = torch.linspace(2, 1, 100)  # still falling: the tail changes by more than 2%
+    assert tail_change(falling) > 0.02
+    points = [3.0, 2.0, 1.5, 1.2, 1.1, 1.05, 1.02, 1.01, 1.0, 0.99]
+    assert tail_change(points, window=0) == pytest.approx((1.0 - 0.99) / 1.0)

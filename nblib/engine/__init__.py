@@ -1,11 +1,12 @@
-"""Training: one loop (:class:`Learner`) with callbacks, one scalar logger, and every recipe built on them.
+"""Training: one loop (:class:`Learner`) with callbacks, and every recipe built on it.
 
-The loop and its shared callbacks: :mod:`.learner`, :mod:`.callbacks`, :mod:`.scalars`. The recipes,
-one module each: :mod:`.trainer` (``Trainer``: loaders, validation metrics, checkpoints),
-:mod:`.cifar` (``fit_fast``: airbench-style small CIFAR-10 classifiers, notebooks 05 and 07),
-:mod:`.airbench` (``train_airbench94``), :mod:`.csvae` (``train_csvae``, notebook 02),
-:mod:`.hashing` (``fit_hashing``, ``fit_linear_probe``, notebook 06). No notebook holds its own
-training loop.
+The loop and its shared callbacks: :mod:`.learner`, :mod:`.callbacks`, :mod:`.schedules` (warm-up and
+decay, the plateau check); the scalar logger is
+:mod:`nblib.scalars`. The recipes, one module each: :mod:`.trainer` (``Trainer``: loaders, validation
+metrics, checkpoints), :mod:`.cifar` (``fit_fast``: airbench-style small CIFAR-10 classifiers,
+notebooks 05 and 07), :mod:`.airbench` (``train_airbench94``), :mod:`.csvae` (``train_csvae``,
+notebook 02), :mod:`.hashing` (``fit_hashing``, ``fit_linear_probe``, notebook 06), :mod:`.slots`
+(``train_slot_autoencoder``, notebook 01).
 """
 from .callbacks import (Autocast, EpochEval, GradClip, GumbelAnneal, LossMeter, Progress, Scheduler, StepLosses,
                         Timer, autocast_context, batch_size)
@@ -17,6 +18,8 @@ from .cifar import FitResult, decay_groups, fit_fast, fit_seeds, triangle_schedu
 from .airbench import AirbenchResult, LookaheadEMA, train_airbench94
 from .csvae import VAEHistory, train_csvae
 from .hashing import fit_hashing, fit_linear_probe
+from .schedules import lr_at_step, tail_change
+from .slots import train_slot_autoencoder
 
 __all__ = [
     "EVENTS",
@@ -52,10 +55,13 @@ __all__ = [
     "fit_hashing",
     "fit_linear_probe",
     "fit_seeds",
+    "lr_at_step",
     "macro_f1",
     "random_batches",
     "shuffled_batches",
     "train_airbench94",
     "train_csvae",
+    "tail_change",
+    "train_slot_autoencoder",
     "triangle_schedule",
 ]

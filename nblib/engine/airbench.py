@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from ..data import LabelledImages, batch_flip_lr, batch_translate
 from ..models.airbench import HYP, normalise_inputs, init_whitening, make_airbench94_net, tta_logits
 from ..runtime import device as resolve_device
-from .callbacks import LossMeter, Progress, Scheduler, Timer
+from .callbacks import EpochEval, LossMeter, Progress, Scheduler, Timer
 from .learner import Callback, Learner
 
 
@@ -48,7 +49,9 @@ class LookaheadEMA(Callback):
 class AirbenchResult:
     """test_accuracy (with TTA), test_accuracy_no_tta, train_seconds (training steps incl. whitening
     init, synchronised), images_per_second, steps, train_loss (mean label-smoothed cross-entropy per
-    training image, one value per epoch: what the regression pins compare)."""
+    training image, one value per epoch: what the regression pins compare), test_accuracy_history
+    (accuracy without TTA after each epoch, only with ``eval_every_epoch``), net (the trained
+    network in eval mode: normalised images -> logits, for gradient readings)."""
 
     test_accuracy: float
     test_accuracy_no_tta: float
@@ -56,6 +59,8 @@ class AirbenchResult:
     images_per_second: float
     steps: int
     train_loss: list[float] = field(default_factory=list)
+    test_accuracy_history: list[float] = field(default_factory=list)
+    net: nn.Module | None = field(default=None, repr=False)
 
 
 def train_airbench94(
@@ -68,6 +73,7 @@ def train_airbench94(
     tta_level: int = 2,
     seed: int = 0,
     progress: bool = True,
+    eval_every_epoch: bool = False,
 ) -> AirbenchResult:
     """Train airbench94 on ``train`` and evaluate on ``test``.
 
@@ -78,6 +84,7 @@ def train_airbench94(
         dtype: network/data dtype; default fp16 on CUDA (the reference), fp32 elsewhere.
         tta_level: test-time augmentation, see :func:`tta_logits`.
         seed: seeds torch (initialisation, shuffling, augmentation).
+        eval_every_epoch: also record the test accuracy without TTA after each epoch (outside the timing).
     Returns:
         :class:`AirbenchResult`.
     """
@@ -140,10 +147,14 @@ def train_airbench94(
     learner = Learner(net, opt, epoch_batches, loss_func, max_steps=total_steps,
                       callbacks=[Timer(), Scheduler(sched), LossMeter(weight=lambda l: 1), LookaheadEMA(total_steps),
                                  Progress("airbench94", enabled=progress)])
+    curve = EpochEval(lambda learner: (tta_logits(net, x_test, 0).argmax(1) == y_test).float().mean().item())
+    if eval_every_epoch:
+        learner.add_callbacks(curve)  # order 20, after the Lookahead average is in place
     learner.train_seconds = seconds  # the whitening initialisation counts as training time
     learner.fit(math.ceil(epochs))
     step, seconds, train_loss = learner.step, learner.train_seconds, learner.epoch_loss
     net.eval()
     acc_plain = (tta_logits(net, x_test, 0).argmax(1) == y_test).float().mean().item()
-    acc_tta = (tta_logits(net, x_test, tta_level).argmax(1) == y_test).float().mean().item()
-    return AirbenchResult(acc_tta, acc_plain, seconds, step * batch_size / max(seconds, 1e-9), step, train_loss)
+    acc_tta = acc_plain if tta_level == 0 else (tta_logits(net, x_test, tta_level).argmax(1) == y_test).float().mean().item()
+    return AirbenchResult(acc_tta, acc_plain, seconds, step * batch_size / max(seconds, 1e-9), step, train_loss,
+                          curve.values, net)

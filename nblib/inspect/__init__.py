@@ -45,6 +45,7 @@ from .thresholds import (
     reinitialised_copy,
 )
 from .report import FeatureReport, feature_report
+from .slot_metrics import arc_objects, attention_entropy, fg_ari, winning_slots
 from .slots import (
     ARC_CMAP,
     ARC_PALETTE,
@@ -71,6 +72,10 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "FeatureReport",
     "Threshold",
+    "arc_objects",
+    "attention_entropy",
+    "fg_ari",
+    "winning_slots",
     "attention_shares",
     "cell_accuracy",
     "feature_report",

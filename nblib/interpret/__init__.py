@@ -8,6 +8,7 @@ their stability and class specificity, and plots / widgets of filters and gradie
     plot_unit_gradients(noise.mean(0))
     steps = cascading_randomization(model, untrained_model)   # Adebayo et al. 2018, top layer first
     scores = gradient_scores(model, backbone(model), x)     # the four numbers above, per unit / image
+    on_front = pareto_front(points)                         # (N,) models no other model dominates
 """
 from .gradients import (
     cifar_denormalize,
@@ -25,6 +26,7 @@ from .plots import (
     plot_interpretability_scores,
     plot_unit_gradients,
 )
+from .pareto import dominates, pareto_front
 from .randomization import RandomizedModel, cascading_randomization, parameterised_layers, randomize_layers
 from .scores import SCORE_NAMES, gradient_scores, mean_scores
 from .templates import tiled_templates
@@ -40,11 +42,13 @@ __all__ = [
     "randomize_layers",
     "cifar_denormalize",
     "cifar_normalize",
+    "dominates",
     "class_browser",
     "class_specificity",
     "gradient_stability",
     "input_gradients",
     "noise_gradients",
+    "pareto_front",
     "plot_accuracy_table",
     "plot_filter_grid",
     "plot_gradient_grid",

@@ -48,20 +48,21 @@ def randomize_layers(model: nn.Module, layers: Sequence[str], fresh: nn.Module |
 
     Args:
         model: the trained network (left unchanged).
-        layers: names of direct children of ``model`` to re-initialise.
+        layers: names of submodules of ``model`` to re-initialise: direct children (``"conv2"``) or
+            dotted paths (``"merge.branches.0.conv2"``, as in ``model.named_modules()``).
         fresh: an untrained network of the same architecture, or a callable building one.
     Returns:
         The copy, in the training/eval mode of ``model``, on ``model``'s device.
     Raises:
-        KeyError: a name is not a child of ``model`` or of ``fresh``.
+        KeyError: a name is not a submodule of ``model`` or of ``fresh``.
         RuntimeError: the two children's states do not match (different architectures).
     """
     out = copy.deepcopy(model)
-    ref = dict(_fresh(fresh).named_children())
-    children = dict(out.named_children())
+    ref = dict(_fresh(fresh).named_modules())
+    children = dict(out.named_modules())
     for name in layers:
-        if name not in children or name not in ref:
-            raise KeyError(f"layer {name!r} is not a child of both models; children: {list(children)}")
+        if not name or name not in children or name not in ref:
+            raise KeyError(f"layer {name!r} is not a child (or dotted submodule) of both models; children: {list(dict(out.named_children()))}")
         state = {k: v.detach().clone() for k, v in ref[name].state_dict().items()}
         children[name].load_state_dict(state, strict=True)  # copies into the existing tensors (device kept)
     return out

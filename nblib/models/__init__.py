@@ -10,12 +10,13 @@ from torch import nn
 
 from ..deprecation import moved_from
 from .airbench import make_airbench94_net
-from .arc_slots import ARCEncoder, ARCSlotAutoencoder, SlotOutput, reconstruction_loss, train_slot_autoencoder
+from .arc_slots import ARCEncoder, ARCSlotAutoencoder, SlotOutput, reconstruction_loss
 from .cnn import SimpleCNN
 from .csvae import CSVAE, CSVAEOutput, KLSchedule, LatentLayer, csvae_loss
 from .frames import FrameResNet18
 from .interpretable import KINDS as INTERPRETABLE_KINDS, backbone, gumbel_layers, make_backbone, make_model, with_augmax
 from .mlp import MLP
+from .multiscale import BRANCHES as MULTISCALE_BRANCHES, make_multiscale_model, representation_layers
 from .slot_attention import SlotAttention, SpatialBroadcastDecoder
 
 
@@ -47,10 +48,11 @@ def build_model(name: str) -> nn.Module:
 
 
 __all__ = [
-    "ARCEncoder", "ARCSlotAutoencoder", "FrameResNet18", "INTERPRETABLE_KINDS", "MLP", "MODELS", "ModelSpec",
+    "ARCEncoder", "ARCSlotAutoencoder", "FrameResNet18", "INTERPRETABLE_KINDS", "MLP", "MODELS", "MULTISCALE_BRANCHES", "ModelSpec",
     "RESNET_LAYERS", "SimpleCNN", "SlotAttention", "SlotOutput", "SpatialBroadcastDecoder", "backbone",
-    "build_model", "gumbel_layers", "make_airbench94_net", "make_backbone", "make_model", "reconstruction_loss",
-    "train_slot_autoencoder", "with_augmax", "CSVAE", "CSVAEOutput", "KLSchedule", "LatentLayer", "csvae_loss",
+    "build_model", "gumbel_layers", "make_airbench94_net", "make_backbone", "make_model", "make_multiscale_model",
+    "reconstruction_loss", "representation_layers", "with_augmax", "CSVAE", "CSVAEOutput", "KLSchedule", "LatentLayer",
+    "csvae_loss",
 ]
 
 __getattr__ = moved_from(__name__)

@@ -2,8 +2,8 @@
 
 Every fix the dying-ReLU notes propose is a constructor argument of :class:`ARCEncoder`:
 ``activation`` ("relu", "leaky_relu", "gelu"), ``init`` ("default", "kaiming"), ``dropout``
-and ``residual``; learning rate and training length are arguments of
-:func:`train_slot_autoencoder`.
+and ``residual``; learning rate and training length are arguments of its training recipe,
+:func:`nblib.engine.slots.train_slot_autoencoder`.
 
 Grids are one-hot (B, 10, 30, 30), top-left aligned, with a (B, 30, 30) validity mask. The
 encoder zeroes features outside the grid after every block, so padding never leaks into a
@@ -13,14 +13,13 @@ without changing any valid cell in eval mode; training uses size-bucketed batche
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
+from ..deprecation import moved_from
 from .slot_attention import PositionEmbedding, SlotAttention, SpatialBroadcastDecoder
 
 ACTIVATIONS = ("relu", "leaky_relu", "gelu")
@@ -205,56 +204,6 @@ def bucketed_batches(areas: torch.Tensor, batch_size: int, pool: int = 4, genera
     return batches[torch.randperm(batches.shape[0], generator=generator)]
 
 
-def train_slot_autoencoder(model: ARCSlotAutoencoder, onehot: torch.Tensor, colours: torch.Tensor, mask: torch.Tensor,
-                           steps: int, lr: float = 4e-4, batch_size: int = 16, seed: int = 0,
-                           progress: bool = True, desc: str = "training", progress_every: int = 25,
-                           callback: Callable[[int, nn.Module], None] | None = None,
-                           callback_every: int = 0) -> torch.Tensor:
-    """Adam on the per-cell reconstruction loss, size-bucketed batches cropped to their extent.
-
-    Args:
-        onehot (N, 10, 30, 30), colours (N, 30, 30), mask (N, 30, 30): the training grids,
-            on the model's device, top-left aligned.
-        steps: optimizer steps; lr: Adam learning rate (constant); seed: batch order.
-        callback: ``callback(step, model)`` after every ``callback_every`` steps, with the
-            model in eval mode under ``torch.no_grad()`` (e.g. to follow metrics over training).
-    Returns:
-        (steps,) losses, kept on the device during training (read by the caller once).
-        The progress bar reads the loss every ``progress_every`` steps.
-    """
-    dev = onehot.device
-    gen = torch.Generator().manual_seed(seed)
-    heights = mask.any(2).sum(1).cpu()  # (N,) rows holding a valid cell
-    widths = mask.any(1).sum(1).cpu()  # (N,)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    losses = torch.zeros(steps, device=dev)
-    model.train()
-    bar = tqdm(range(steps), desc=desc, disable=not progress, leave=False)
-    batches, extents = None, None
-    for step in bar:
-        i = step % batches.shape[0] if batches is not None else 0
-        if i == 0:
-            batches = bucketed_batches(heights * widths, batch_size, generator=gen)  # (n_batches, B), CPU
-            extents = torch.stack([heights[batches].amax(1), widths[batches].amax(1)], 1).tolist()  # crop sizes
-            batches = batches.to(dev)
-        (h, w), idx = extents[i], batches[i]
-        x, c, m = onehot[idx, :, :h, :w], colours[idx, :h, :w], mask[idx, :h, :w]  # cropped to the batch
-        loss = reconstruction_loss(model(x, m).log_probs, c, m)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        losses[step] = loss.detach()
-        if progress and step % progress_every == 0:
-            bar.set_postfix(loss=f"{losses[step].item():.3f}")
-        if callback is not None and callback_every > 0 and (step + 1) % callback_every == 0:
-            model.eval()
-            with torch.no_grad():
-                callback(step + 1, model)
-            model.train()
-    model.eval()
-    return losses
-
-
 @torch.no_grad()
 def evaluate_slot_autoencoder(model: ARCSlotAutoencoder, onehot: torch.Tensor, mask: torch.Tensor,
                               layers: tuple[str, ...] = (), batch_size: int = 50, seed: int = 0):
@@ -302,3 +251,6 @@ def evaluate_slot_autoencoder(model: ARCSlotAutoencoder, onehot: torch.Tensor, m
     model.train(was_training)
     result = SlotOutput(outputs["log_probs"], outputs["slots"], outputs["attn"], outputs["alpha"])
     return result, {name: outputs[f"layer:{name}"] for name in layers}
+
+
+__getattr__ = moved_from(__name__)
