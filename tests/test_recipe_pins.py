@@ -43,6 +43,16 @@ def _images(n=32, seed=0):
     return LabelledImages(images, labels, "pin pattern", ("a", "b"))
 
 
+def _toy_grids(n: int, seed: int):
+    """ARC-like toy grids: (N, 10, 30, 30) one-hot, (N, 30, 30) colours and mask, random sizes 2..6."""
+    g = _generator(seed)
+    sizes = torch.randint(2, 7, (n, 2), generator=g)
+    side = torch.arange(30)
+    mask = (side[None, :, None] < sizes[:, 0, None, None]) & (side[None, None, :] < sizes[:, 1, None, None])
+    colours = torch.randint(0, 10, (n, 30, 30), generator=g) * mask
+    return F.one_hot(colours, 10).permute(0, 3, 1, 2).float() * mask[:, None], colours, mask
+
+
 # ----------------------------------------------------------------------------- the recipes
 def trainer_recipe(lr_scale: float = 1.0) -> float:
     """nblib.engine.Trainer: MLP, SGD with a step schedule, 2 epochs of 3 batches -> last batch loss (step 6)."""
@@ -98,12 +108,7 @@ def slot_autoencoder_recipe(lr_scale: float = 1.0) -> float:
     from nblib.engine import train_slot_autoencoder
     from nblib.models.arc_slots import ARCSlotAutoencoder
 
-    g = _generator(0)
-    sizes = torch.randint(2, 7, (8, 2), generator=g)
-    side = torch.arange(30)
-    mask = (side[None, :, None] < sizes[:, 0, None, None]) & (side[None, None, :] < sizes[:, 1, None, None])
-    colours = torch.randint(0, 10, (8, 30, 30), generator=g) * mask
-    onehot = F.one_hot(colours, 10).permute(0, 3, 1, 2).float() * mask[:, None]
+    onehot, colours, mask = _toy_grids(8, seed=0)
     torch.manual_seed(0)
     model = ARCSlotAutoencoder(num_slots=2, hidden=8, depth=1, slot_dim=8, decoder_hidden=8)
     losses = train_slot_autoencoder(model, onehot, colours, mask, steps=4, lr=3e-3 * lr_scale, batch_size=4,
@@ -236,12 +241,7 @@ def slot_autoencoder_scheduled_recipe(lr_scale: float = 1.0) -> float:
     from nblib.engine import train_slot_autoencoder
     from nblib.models.arc_slots import ARCSlotAutoencoder
 
-    g = _generator(1)
-    sizes = torch.randint(2, 7, (12, 2), generator=g)
-    side = torch.arange(30)
-    mask = (side[None, :, None] < sizes[:, 0, None, None]) & (side[None, None, :] < sizes[:, 1, None, None])
-    colours = torch.randint(0, 10, (12, 30, 30), generator=g) * mask
-    onehot = F.one_hot(colours, 10).permute(0, 3, 1, 2).float() * mask[:, None]
+    onehot, colours, mask = _toy_grids(12, seed=1)
     torch.manual_seed(0)
     model = ARCSlotAutoencoder(num_slots=2, hidden=8, depth=1, slot_dim=8, decoder_hidden=8)
     seen = []
