@@ -201,3 +201,49 @@ def test_scalar_logger_without_folder_or_writes_leaves_no_file(tmp_path):
     log = ScalarLogger(tmp_path / "never")
     log.close()
     assert not (tmp_path / "never").exists()
+
+
+def test_random_batches_reproduce_a_hand_written_loop():
+    from nblib.engine import random_batches
+
+    x, y = torch.cat([b[0] for b in data()]), torch.cat([b[1] for b in data()])
+    ref, ref_opt = model_and_opt()
+    sched = torch.optim.lr_scheduler.OneCycleLR(ref_opt, max_lr=0.1, total_steps=7)
+    g = torch.Generator().manual_seed(3)
+    ref_losses = torch.zeros(7)
+    for step in range(7):  # notebook 00's loop before issue #14
+        idx = torch.randint(0, x.shape[0], (10,), generator=g)
+        loss = F.cross_entropy(ref(x[idx]), y[idx])
+        ref_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        ref_opt.step()
+        sched.step()
+        ref_losses[step] = loss.detach()
+    model, opt = model_and_opt()
+    learner = Learner(model, opt, random_batches(x, y, 10, torch.Generator().manual_seed(3)), F.cross_entropy,
+                      max_steps=7, callbacks=[Scheduler(torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=7)),
+                                              StepLosses(7)]).fit(1)
+    assert torch.equal(learner.step_losses, ref_losses)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), ref.parameters()))
+
+
+def test_shuffled_batches_reproduce_a_hand_written_loop():
+    from nblib.engine import shuffled_batches
+
+    x, y = torch.cat([b[0] for b in data()]), torch.cat([b[1] for b in data()])
+    ref, ref_opt = model_and_opt()
+    g = torch.Generator().manual_seed(5)
+    for _ in range(3):  # notebook 06's CNN loop before issue #14: full batches of a fresh permutation
+        perm = torch.randperm(x.shape[0], generator=g)
+        for i in range(0, x.shape[0] - 20 + 1, 20):
+            idx = perm[i:i + 20]
+            loss = F.cross_entropy(ref(x[idx]), y[idx])
+            ref_opt.zero_grad()
+            loss.backward()
+            ref_opt.step()
+    model, opt = model_and_opt()
+    learner = Learner(model, opt, shuffled_batches(x, y, 20, torch.Generator().manual_seed(5)), F.cross_entropy).fit(3)
+    assert learner.step == 6  # 48 examples: 2 full batches of 20 per epoch, 8 left out
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), ref.parameters()))
+    with pytest.raises(ValueError, match="exceeds"):
+        shuffled_batches(x, y, 100, g)

@@ -10,6 +10,7 @@ notebook 02), :mod:`.hashing` (``fit_hashing``, ``fit_linear_probe``, notebook 0
 """
 from .callbacks import (Autocast, EpochEval, GradClip, GumbelAnneal, LossMeter, Progress, Scheduler, StepLosses,
                         Timer, autocast_context, batch_size)
+from .batches import random_batches, shuffled_batches
 from .learner import EVENTS, Callback, CancelBatch, CancelEpoch, CancelFit, Learner, default_forward
 from ..scalars import ScalarLogger
 from .trainer import CheckpointCallback, EpochStartAnalysis, MetricsLogger, Trainer, TrainerCallback, macro_f1
@@ -57,6 +58,8 @@ __all__ = [
     "fit_seeds",
     "lr_at_step",
     "macro_f1",
+    "random_batches",
+    "shuffled_batches",
     "train_airbench94",
     "train_csvae",
     "tail_change",
