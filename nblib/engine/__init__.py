@@ -1,8 +1,8 @@
 """Training: one loop (:class:`Learner`) with callbacks, and every recipe built on it.
 
 The loop and its shared callbacks: :mod:`.learner`, :mod:`.callbacks`, :mod:`.schedules` (warm-up and
-decay, the plateau check); the scalar logger is
-:mod:`nblib.scalars`. The recipes, one module each: :mod:`.trainer` (``Trainer``: loaders, validation
+decay, the plateau check), :mod:`.batches` (seeded random and shuffled batches from tensors, for the
+notebooks' small loops); the scalar logger is :mod:`nblib.scalars`. The recipes, one module each: :mod:`.trainer` (``Trainer``: loaders, validation
 metrics, checkpoints), :mod:`.cifar` (``fit_fast``: airbench-style small CIFAR-10 classifiers,
 notebooks 05 and 07), :mod:`.airbench` (``train_airbench94``), :mod:`.csvae` (``train_csvae``,
 notebook 02), :mod:`.hashing` (``fit_hashing``, ``fit_linear_probe``, notebook 06), :mod:`.slots`
