@@ -21,6 +21,7 @@ def test_ci_runs_the_readme_setup_and_test_commands():
     assert setup in commands and test in commands
     assert setup in ci and test in ci
     assert any(c.startswith("NBLIB_QUICK=0 jupyter nbconvert") and "--inplace" in c for c in commands)
+    assert any(c.startswith("NBLIB_QUICK=0 python scripts/execute_notebooks.py") for c in commands)  # the widget-safe run
     assert "jupyter lab" in commands
 
 
